@@ -1,0 +1,1 @@
+"""BentoML runner services: one per model, each with adaptive batching."""

@@ -1,0 +1,74 @@
+"""Our service (service + runner, no diarization) vs plain faster-whisper in-process.
+
+Same file, same model (base, int8, beam 5), measured side by side in one run; the service
+is warmed up first so model loading is not counted on either side. Target: ratio ≤ 1.15.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from bench_common import Served, camara_excerpts
+
+
+def plain(path: Path, model_path: Path, repeats: int) -> list[float]:
+    from faster_whisper import WhisperModel
+
+    from transcrevai.asr import pick_compute
+
+    device, compute = pick_compute("auto", "auto")
+    model = WhisperModel(str(model_path), device=device, compute_type=compute)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        segs, _ = model.transcribe(str(path), language="pt", beam_size=5, word_timestamps=True)
+        list(segs)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def served(path: Path, url: str, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        with open(path, "rb") as fh:
+            r = httpx.post(
+                url + "/transcribe",
+                files={"file": (path.name, fh)},
+                data={"language": "pt"},
+                timeout=3600,
+            )
+        r.raise_for_status()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main() -> None:
+    from transcrevai.models import resolve_model
+    from transcrevai.settings import get_settings
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=120.0)
+    ap.add_argument("--repeats", type=int, default=2)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
+    (path,) = camara_excerpts(1, args.seconds, tmp)
+    resolved = resolve_model("base", get_settings().model_cache_dir)
+    with Served({"WHISPER_MODEL": "base"}) as srv:
+        served(path, srv.url, 1)  # warm-up
+        ours = served(path, srv.url, args.repeats)
+    theirs = plain(path, resolved.path, args.repeats)
+    o, p = min(ours), min(theirs)
+    print(f"plain faster-whisper transcribe : {p:6.1f} s  ({args.seconds / p:4.1f}× real time)")
+    print(f"TranscrevAI service (/transcribe): {o:6.1f} s  ({args.seconds / o:4.1f}× real time)")
+    print(
+        f"time ratio ours/plain: {o / p:.2f} (target ≤ 1.15) on {args.seconds:.0f} s of real plenary audio"
+    )
+
+
+if __name__ == "__main__":
+    main()
