@@ -10,6 +10,8 @@ import asyncio
 import logging
 import os
 import re  # web page route (web helper)
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, Response  # FileResp
 
 from runners.diarization import DiarizationRunner
 from runners.whisper import WhisperRunner
+from transcrevai import openai_compat
 from transcrevai.audio import load_audio
 from transcrevai.errors import InvalidRequestError, NotFoundError, TranscrevAIError
 from transcrevai.formats import FORMATS, export
@@ -109,13 +112,22 @@ class TranscrevAI:
         self.diar = RunnerDiar(self.diarizer)
 
     async def _transcribe(
-        self, file: Path, options: TranscribeOptions, progress: Any = None
+        self,
+        file: Path,
+        options: TranscribeOptions,
+        progress: Any = None,
+        source_name: str | None = None,
     ) -> Transcript:
         audio = await asyncio.to_thread(
             load_audio, file, max_duration_s=_S.max_duration_s, max_mb=_S.max_upload_mb
         )
         return await run_pipeline(
-            audio, options, self.asr, self.diar, progress=progress, source_name=file.name
+            audio,
+            options,
+            self.asr,
+            self.diar,
+            progress=progress,
+            source_name=source_name or upload_name(file),
         )
 
     @bentoml.api(route="/transcribe")
@@ -178,7 +190,7 @@ class TranscrevAI:
     ) -> Transcript:
         """Async job (BentoML task): submit, then poll GET /jobs/{task_id} for progress."""
         job_id = str(getattr(ctx.request.state, "task_id", "") or f"local-{time.time_ns()}")
-        self.jobs.create(job_id, source_name=file.name)
+        self.jobs.create(job_id, source_name=upload_name(file))
         try:
             opts = build_options(
                 language=language,
@@ -199,7 +211,7 @@ class TranscrevAI:
                 status="running",
                 stage="decode",
                 pid=os.getpid(),
-                source_name=file.name,
+                source_name=upload_name(file),
                 options=opts.model_dump(),
             )
             last = [0.0]
@@ -275,6 +287,58 @@ class TranscrevAI:
                 out[name] = {"available": False, "reason": exc.__class__.__name__}
         return JSONResponse(out)
 
+    # -- OpenAI-compatible API -------------------------------------------------------------
+    async def _served_model(self) -> str:
+        try:
+            return (await self.asr.model_info()).name
+        except TranscrevAIError:
+            return ""
+
+    @extra.get("/v1/models")
+    async def openai_models(self) -> JSONResponse:
+        return JSONResponse(openai_compat.model_list(await self._served_model()))
+
+    @extra.post("/v1/audio/transcriptions")
+    async def openai_transcriptions(self, request: FastAPIRequest) -> Response:
+        """OpenAI's transcription endpoint; the official SDK works with base_url=…/v1."""
+        tmp: Path | None = None
+        try:
+            try:
+                form = await request.form(max_part_size=int(_S.max_upload_mb * 1048576) + 1)
+            except Exception as exc:
+                raise InvalidRequestError("Send multipart/form-data with a 'file' field.") from exc
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidRequestError("The 'file' field is required.", code="missing_file")
+            grans = [str(g) for g in form.getlist("timestamp_granularities[]")]
+            grans += [str(g) for g in form.getlist("timestamp_granularities")]
+            fmt = openai_compat.check_request(
+                _form_str(form, "model"),
+                _form_str(form, "response_format"),
+                await self._served_model(),
+                grans,
+            )
+            opts = build_options(
+                language=_form_str(form, "language") or "auto",
+                initial_prompt=_form_str(form, "prompt"),
+                temperature=_form_str(form, "temperature"),
+                word_timestamps=True,
+            )
+            tmp = await asyncio.to_thread(_save_upload, upload)
+            transcript = await self._transcribe(tmp, opts, source_name=upload.filename)
+            content, media = openai_compat.render(transcript, fmt, grans)
+            return Response(content, media_type=media)
+        except TranscrevAIError as exc:
+            body = openai_compat.openai_error(exc.status, exc.code, exc.message)
+            return JSONResponse(body, status_code=exc.status)
+        except Exception:
+            logger.exception("openai endpoint failed")
+            body = openai_compat.openai_error(500, "internal_error", "An internal error occurred.")
+            return JSONResponse(body, status_code=500)
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+
     @extra.get("/healthz")
     def healthz(self) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -284,13 +348,33 @@ class TranscrevAI:
     def web_index(self) -> Response:
         return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
 
-    @extra.get("/web/{name}")
+    @extra.get("/web/{name:path}")
     def web_file(self, name: str) -> Response:
         path = WEB_DIR / name
         if not WEB_NAME.match(name) or not path.is_file():
             body = error_body(404, f"No web file '{name}'.")
             return Response(body, status_code=404, media_type="application/json")
         return FileResponse(path)
+
+
+def upload_name(path: Path) -> str:
+    """The client's file name: BentoML spools uploads to ``tmp<8 random chars><name>``."""
+    m = re.match(r"^tmp[A-Za-z0-9_]{8}(.+)$", path.name)
+    return m.group(1) if m else path.name
+
+
+def _form_str(form: Any, key: str) -> str | None:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _save_upload(upload: Any) -> Path:
+    """Spool an upload to a private temp file (removed by the caller in every case)."""
+    fd, name = tempfile.mkstemp(prefix="transcrevai-", suffix=".upload")
+    with os.fdopen(fd, "wb") as out:
+        upload.file.seek(0)
+        shutil.copyfileobj(upload.file, out, 1 << 20)
+    return Path(name)
 
 
 def _on_submit(path: str, task_id: str) -> None:

@@ -37,10 +37,23 @@ _BATCHING: dict[str, Any] = (
 class WhisperRunner:
     def __init__(self) -> None:
         self.manager = whisper_manager(_S)
+        if _S.preload_models:
+            self._preload_or_explain()
         self._batches: Counter[int] = Counter()
         self._batch_lock = threading.Lock()
 
     # WHISPER_MAX_BATCH_SIZE=1 turns adaptive batching off (the benchmark's baseline)
+    def _preload_or_explain(self) -> None:
+        try:
+            self.manager.preload()
+        except ModelError as exc:
+            raise ModelError(f"WhisperRunner cannot start: {exc.message}") from None
+        except Exception as exc:  # CTranslate2/tokenizer errors for a corrupt model
+            raise ModelError(
+                f"WhisperRunner cannot start: the Whisper model '{_S.whisper_model}' could not "
+                f"be loaded ({exc.__class__.__name__}: {str(exc)[:200]}). Check WHISPER_MODEL."
+            ) from None
+
     @bentoml.api(**_BATCHING)
     def transcribe_chunks(self, jobs: list[Any]) -> list[Any]:
         """Decode a batch of ChunkJob (pickled between services) into ChunkResult."""

@@ -47,6 +47,8 @@ def start_server(
         **os.environ,
         "BENTOML_DO_NOT_TRACK": "true",
         "JOBS_DIR": str(tmp / "jobs"),
+        # own BENTOML_HOME per server: concurrent servers race on BentoML's task database
+        "BENTOML_HOME": str(tmp / "bentoml-home"),
         "MODEL_CACHE_DIR": str(Path.home() / ".cache" / "transcrevai"),
         **(env or {}),
     }

@@ -28,7 +28,7 @@ SAMPLE_RATE = 16000
 _TRUNCATION_RATIO = 0.9
 # ffmpeg demuxers that turn text files (picked by name: .txt, .nfo, .bin…) and still images
 # into a "video" stream; such an upload is not media, not a video without sound.
-_NOT_MEDIA_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf", "image2"})
+_NOT_MEDIA_FORMATS = frozenset({"tty", "bin", "xbin", "adf", "idf", "image2", "image2pipe"})
 
 
 @dataclass
@@ -125,7 +125,9 @@ def _declared_duration(
 ) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
-    if container.duration is not None:
+    # the container's duration is the longest stream's: only the audio's when it is alone
+    # (a Matroska video whose sound stops early is not truncated audio)
+    if container.duration is not None and len(container.streams) == 1:
         return container.duration / 1_000_000
     return None
 

@@ -35,6 +35,8 @@ _CODES = {
     503: "service_unavailable",
 }
 
+_INTERNAL = "An internal error occurred; it has been logged."
+
 
 def error_body(status: int, message: str, code: str | None = None, detail: Any = None) -> bytes:
     err: dict[str, Any] = {"code": code or _CODES.get(status, "error"), "message": message}
@@ -157,7 +159,9 @@ class _ErrorReshaper:
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             ctype = dict(message.get("headers", [])).get(b"content-type", b"")
-            if message["status"] >= 400 and ctype.startswith(b"application/json"):
+            # JSON errors are reshaped; any 5xx is replaced whatever its type (tracebacks)
+            status = message["status"]
+            if status >= 500 or (status >= 400 and ctype.startswith(b"application/json")):
                 self.start = message
                 return
             await self.send(message)
@@ -170,9 +174,9 @@ class _ErrorReshaper:
             return
         status = self.start["status"]
         body = _reshape(status, b"".join(self.chunks))
-        headers = [
-            (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
-        ]
+        drop = (b"content-length", b"content-type")
+        headers = [(k, v) for k, v in self.start.get("headers", []) if k.lower() not in drop]
+        headers.append((b"content-type", b"application/json"))
         headers.append((b"content-length", str(len(body)).encode()))
         await self.send({**self.start, "headers": headers})
         await self.send({"type": "http.response.body", "body": body})
@@ -182,6 +186,8 @@ def _reshape(status: int, raw: bytes) -> bytes:
     try:
         data = json.loads(raw or b"{}")
     except ValueError:
+        if status >= 500:
+            return error_body(status, _INTERNAL)
         return error_body(status, raw.decode("utf-8", "replace")[:500])
     if isinstance(data, list) and data and isinstance(data[0], dict):
         data = data[0]  # BentoML wraps some 4xx bodies in a list
@@ -196,7 +202,7 @@ def _reshape(status: int, raw: bytes) -> bytes:
                 f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields
             )
         if status >= 500:
-            msg, detail = "An internal error occurred; it has been logged.", None
+            msg, detail = _INTERNAL, None
         return error_body(status, str(msg), detail=_clean_detail(detail))
     return error_body(status, "Request failed.")
 

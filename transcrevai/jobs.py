@@ -10,11 +10,12 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ConflictError, InvalidRequestError, NotFoundError
 from .types import Transcript
@@ -29,6 +30,9 @@ class JobError(BaseModel):
 
 
 class JobRecord(BaseModel):
+    # validated on assignment too, so update() refuses a value get() could not read back
+    model_config = ConfigDict(validate_assignment=True)
+
     job_id: str
     status: JobState = "queued"
     stage: str = "queued"
@@ -43,7 +47,8 @@ class JobRecord(BaseModel):
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # unique per thread too: two writers sharing one temp name would replace each other's file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
@@ -66,7 +71,7 @@ class JobStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _dir(self, job_id: str) -> Path:
-        if not _ID.match(job_id):
+        if not _ID.fullmatch(job_id):  # match() would let a trailing newline through
             raise InvalidRequestError("Malformed job id.")
         return self.root / job_id
 

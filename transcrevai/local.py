@@ -69,7 +69,12 @@ class LocalAsr:
         self.manager = manager
         self.batch_size = batch_size
         self._pending: list[tuple[ChunkJob, asyncio.Future[ChunkResult]]] = []
-        self._lock = asyncio.Lock()
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self) -> asyncio.Lock:
+        """One lock per event loop, so the engine can be reused across asyncio.run calls."""
+        loop = asyncio.get_running_loop()
+        return self._locks.setdefault(id(loop), asyncio.Lock())
 
     async def speech_regions(self, audio: np.ndarray) -> list[tuple[int, int]]:
         from .vad import speech_regions
@@ -98,7 +103,7 @@ class LocalAsr:
             fut: asyncio.Future[ChunkResult] = loop.create_future()
             self._pending.append((job, fut))
             futures.append(fut)
-        async with self._lock:
+        async with self._lock():
             while self._pending:
                 batch, self._pending = (
                     self._pending[: self.batch_size],

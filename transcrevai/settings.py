@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=True, description="Permit a hub download as the last resolution step."
     )
 
+    preload_models: bool = Field(
+        default=True,
+        description="Load models when a runner starts, so a missing or corrupt model fails "
+        "at startup with a clear message instead of on the first request.",
+    )
+
     # --- scale-to-zero ----------------------------------------------------------------
     auto_unload_models: bool = Field(
         default=False, description="Unload a runner's model after MODEL_IDLE_TIMEOUT idle seconds."
