@@ -196,7 +196,7 @@ class WhisperEngine:
         return ChunkResult([_clean(s, job.temperature) for s in segs], language)
 
     def _fallback(self, job: ChunkJob, language: str) -> ChunkResult:
-        """Re-decode one chunk with temperature fallback; drop what still looks like a loop."""
+        """Re-decode one chunk with temperature fallback; drop only loops that are also doubtful."""
         segments, _ = self.model.transcribe(
             job.audio,
             language=language,
@@ -213,8 +213,13 @@ class WhisperEngine:
             vad_filter=False,
         )
         kept, dropped = [], 0
+        g = self.guards
         for s in segments:
-            if s.compression_ratio > self.guards.compression_ratio_threshold:
+            # a loop that is also unlikely or probably silence is a hallucination; a confident
+            # repetition is real speech (people do repeat themselves) and is kept
+            looping = s.compression_ratio > g.compression_ratio_threshold
+            doubtful = s.avg_logprob < g.log_prob_threshold or s.no_speech_prob > g.no_speech_threshold
+            if looping and doubtful:
                 dropped += 1
                 continue
             kept.append(

