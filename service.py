@@ -117,6 +117,7 @@ class TranscrevAI:
         options: TranscribeOptions,
         progress: Any = None,
         source_name: str | None = None,
+        transcribe: bool = True,
     ) -> Transcript:
         audio = await asyncio.to_thread(
             load_audio, file, max_duration_s=_S.max_duration_s, max_mb=_S.max_upload_mb
@@ -128,6 +129,7 @@ class TranscrevAI:
             self.diar,
             progress=progress,
             source_name=source_name or upload_name(file),
+            transcribe=transcribe,
         )
 
     @bentoml.api(route="/transcribe")
@@ -166,6 +168,32 @@ class TranscrevAI:
                 vad_filter=vad_filter,
             )
             transcript = await self._transcribe(file, opts)
+            return render(transcript, fmt)  # type: ignore[return-value]
+        except Exception as exc:
+            return error_response(exc)  # type: ignore[return-value]
+
+    @bentoml.api(route="/diarize")
+    async def diarize(
+        self,
+        file: Path,
+        num_speakers: int | None = None,
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+        output_format: str = "rttm",
+    ) -> Transcript:
+        """Who spoke when, without transcription: RTTM (default) or JSON speaker turns."""
+        try:
+            fmt = check_format(output_format)
+            if fmt not in ("rttm", "json"):
+                raise InvalidRequestError("/diarize answers output_format rttm or json.")
+            opts = build_options(
+                diarize=True,
+                num_speakers=num_speakers,
+                min_speakers=min_speakers,
+                max_speakers=max_speakers,
+                detect_variety=False,
+            )
+            transcript = await self._transcribe(file, opts, transcribe=False)
             return render(transcript, fmt)  # type: ignore[return-value]
         except Exception as exc:
             return error_response(exc)  # type: ignore[return-value]

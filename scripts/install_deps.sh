@@ -16,4 +16,6 @@ fi
 [ -e /usr/share/mbrola/br1 ] || $SUDO bash scripts/install_mbrola.sh || echo "MBROLA voices unavailable: their tests will skip"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[models,speaker,eval,test]'
+.venv/bin/pip install -q -e '.[models,eval,test]'
+# GE2E speaker-encoder weights; --no-deps because its metadata pulls torch (read without it)
+.venv/bin/pip install -q --no-deps Resemblyzer==0.1.4

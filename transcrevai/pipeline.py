@@ -63,7 +63,9 @@ async def run_pipeline(
     progress: Progress | None = None,
     source_name: str | None = None,
     max_in_flight: int = 4,
+    transcribe: bool = True,
 ) -> Transcript:
+    """``transcribe=False`` runs diarization alone (speaker turns, e.g. for RTTM)."""
     timings: dict[str, float] = {}
     language = validate_language(options.language)
     samples = audio.samples
@@ -86,31 +88,43 @@ async def run_pipeline(
         await _notify(progress, "done", 1.0)
         return transcript
 
-    t0 = time.perf_counter()
-    if language is None:
-        language, prob = await asr.detect_language(chunks[0].audio)
-        transcript.language_probability = round(prob, 4)
-    else:
-        transcript.language_probability = 1.0
-    transcript.language = language
-    timings["language"] = time.perf_counter() - t0
+    if options.diarize and diar is None:
+        raise InvalidRequestError("Diarization is not available in this deployment.")
+    # the two runners work at the same time: speaker windows need no transcript
+    diarizing = (
+        asyncio.create_task(_timed(diarize_audio(samples, regions, audio.duration, options, diar)))
+        if options.diarize and diar is not None
+        else None
+    )
+    try:
+        if transcribe:
+            t0 = time.perf_counter()
+            if language is None:
+                language, prob = await asr.detect_language(chunks[0].audio)
+                transcript.language_probability = round(prob, 4)
+            else:
+                transcript.language_probability = 1.0
+            transcript.language = language
+            timings["language"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            results = await _transcribe_chunks(
+                chunks, options, language, asr, progress, max_in_flight
+            )
+            transcript.segments = _segments_from_chunks(chunks, results)
+            transcript.rebuild_text()
+            timings["asr"] = time.perf_counter() - t0
+        if diarizing is not None:
+            await _notify(progress, "diarization", 0.0)
+            turns, timings["diarization"] = await diarizing
+            from .assign import assign_speakers
 
-    t0 = time.perf_counter()
-    results = await _transcribe_chunks(chunks, options, language, asr, progress, max_in_flight)
-    transcript.segments = _segments_from_chunks(chunks, results)
-    transcript.rebuild_text()
-    timings["asr"] = time.perf_counter() - t0
-
-    if options.diarize:
-        if diar is None:
-            raise InvalidRequestError("Diarization is not available in this deployment.")
-        t0 = time.perf_counter()
-        await _notify(progress, "diarization", 0.0)
-        turns = await diarize_audio(samples, regions, audio.duration, options, diar)
-        from .assign import assign_speakers
-
-        transcript = assign_speakers(transcript, turns)
-        timings["diarization"] = time.perf_counter() - t0
+            transcript = assign_speakers(transcript, turns)
+            transcript.turns = turns
+            if not transcript.speakers:
+                transcript.speakers = list(dict.fromkeys(t.speaker for t in turns))
+    finally:
+        if diarizing is not None and not diarizing.done():
+            diarizing.cancel()
 
     if options.detect_variety and (language or "").startswith("pt") and transcript.text:
         t0 = time.perf_counter()
@@ -198,6 +212,12 @@ def _segments_from_chunks(chunks: list[SpeechChunk], results: list[ChunkResult])
     for i, s in enumerate(segments):
         s.id = i
     return segments
+
+
+async def _timed(coro: Awaitable[list[SpeakerTurn]]) -> tuple[list[SpeakerTurn], float]:
+    t0 = time.perf_counter()
+    out = await coro
+    return out, time.perf_counter() - t0
 
 
 async def diarize_audio(
