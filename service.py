@@ -416,7 +416,7 @@ def _on_submit(path: str, task_id: str) -> None:
 TranscrevAI.add_asgi_middleware(  # type: ignore[attr-defined]
     GuardMiddleware,
     api_keys=_S.api_keys,
-    max_upload_bytes=lambda: _S.max_upload_mb * 1048576 + 1048576,
+    max_upload_bytes=lambda: _S.max_upload_mb * 1048576,
     on_submit=_on_submit,
 )
 
