@@ -11,6 +11,7 @@ import logging
 import os
 import re  # web page route (web helper)
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -108,8 +109,12 @@ class TranscrevAI:
 
     def __init__(self) -> None:
         self.jobs = JobStore(_S.jobs_dir)
-        self.asr = RunnerAsr(self.whisper)
-        self.diar = RunnerDiar(self.diarizer)
+        purged = self.jobs.purge_older_than(_S.job_retention_s)
+        if purged:
+            logger.info("removed %d jobs older than JOB_RETENTION_S", purged)
+        gate = asyncio.Semaphore(_S.runner_max_in_flight)
+        self.asr = RunnerAsr(self.whisper, gate)
+        self.diar = RunnerDiar(self.diarizer, gate)
 
     async def _transcribe(
         self,
@@ -239,6 +244,7 @@ class TranscrevAI:
                 status="running",
                 stage="decode",
                 pid=os.getpid(),
+                host=socket.gethostname(),
                 source_name=upload_name(file),
                 options=opts.model_dump(),
             )
@@ -408,7 +414,7 @@ def _save_upload(upload: Any) -> Path:
 def _on_submit(path: str, task_id: str) -> None:
     if path == f"{JOB_ROUTE}/submit":
         try:
-            JobStore(_S.jobs_dir).create(task_id)
+            JobStore(_S.jobs_dir).create(task_id, pid=os.getpid(), host=socket.gethostname())
         except TranscrevAIError:
             logger.warning("could not pre-register job %s", task_id)
 

@@ -26,6 +26,7 @@ def _load_extractor() -> Any:
     workers=1,
     traffic={"timeout": 3600, "max_concurrency": 256},
     resources={"cpu": "1"},
+    runner_connection={"max_requests": 1_000_000_000, "max_age": 31_536_000.0},
 )
 class DiarizationRunner:
     def __init__(self) -> None:
@@ -52,11 +53,18 @@ class DiarizationRunner:
         return [np.asarray(f, dtype=np.float32) for f in feats]
 
     @bentoml.api
-    def status(self) -> dict[str, Any]:
+    def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
+        """Silero VAD with diarization's tighter padding (seconds)."""
+        from transcrevai.diarization.windows import speech_regions
+
+        return speech_regions(np.asarray(audio, dtype=np.float32))
+
+    @bentoml.api
+    async def status(self) -> dict[str, Any]:
         with self._lock:
             batches = {str(k): v for k, v in sorted(self._batches.items())}
         return {**self.manager.status().model_dump(), "batch_sizes": batches}
 
     @bentoml.api
-    def unload(self) -> dict[str, Any]:
+    async def unload(self) -> dict[str, Any]:
         return {"unloaded": self.manager.unload()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from typing import Any
@@ -33,6 +34,9 @@ _BATCHING: dict[str, Any] = (
     workers=1,
     traffic={"timeout": 3600, "max_concurrency": 256},
     resources={"cpu": "2"},
+    # BentoML's client recycles runner connections every 100 calls / 300 s by default,
+    # cutting calls still in flight; long transcriptions need long-lived connections
+    runner_connection={"max_requests": 1_000_000_000, "max_age": 31_536_000.0},
 )
 class WhisperRunner:
     def __init__(self) -> None:
@@ -41,6 +45,7 @@ class WhisperRunner:
             self._preload_or_explain()
         self._batches: Counter[int] = Counter()
         self._batch_lock = threading.Lock()
+        self._info: dict[str, Any] | None = None
 
     # WHISPER_MAX_BATCH_SIZE=1 turns adaptive batching off (the benchmark's baseline)
     def _preload_or_explain(self) -> None:
@@ -76,12 +81,18 @@ class WhisperRunner:
         return {"language": lang, "probability": prob}
 
     @bentoml.api
-    def model_info(self) -> dict[str, Any]:
+    async def model_info(self) -> dict[str, Any]:
+        """Async on purpose: answered on the event loop, never queued behind decoding."""
+        if self._info is None:
+            self._info = await asyncio.to_thread(self._load_info)
+        return self._info
+
+    def _load_info(self) -> dict[str, Any]:
         with self.manager.use() as engine:
             return engine_info(engine).model_dump()
 
     @bentoml.api
-    def status(self) -> dict[str, Any]:
+    async def status(self) -> dict[str, Any]:
         st: ModelStatus = self.manager.status()
         with self._batch_lock:
             batches = {str(k): v for k, v in sorted(self._batches.items())}
@@ -92,7 +103,7 @@ class WhisperRunner:
         }
 
     @bentoml.api
-    def unload(self) -> dict[str, Any]:
+    async def unload(self) -> dict[str, Any]:
         return {"unloaded": self.manager.unload()}
 
     @bentoml.api

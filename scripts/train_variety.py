@@ -1,14 +1,15 @@
-"""Fit the character n-gram half of transcrevai.variety and write transcrevai/data/variety_model.json.
+"""Fit the learned half of transcrevai.variety and write transcrevai/data/variety_model.json.
 
-Reproducible: deterministic folds and solver, training split only (tests/data/variety/train.tsv);
-the held-out test split is never read here. Steps:
-  1. out-of-fold (5-fold) n-gram logits for each regularisation strength C;
-  2. grid-search alpha (marker weight scale) and beta (n-gram weight) on those out-of-fold logits,
-     best accuracy first, then log-loss, so the mix is chosen on data the n-gram model did not
-     see; alpha is capped at 4 because the markers were written with the training sentences in
-     view, which makes their fit (and so any larger scale) optimistic;
-  3. refit the n-gram model on the whole training split and export its weights as JSON; when
-     cross-validation gives the n-grams no weight (beta = 0) none are exported.
+Reproducible (fixed folds, deterministic solver) and reads the training split only
+(tests/data/variety/train.tsv); the held-out sets are never read here. Steps:
+  1. marker scores for every training sentence (the hand-written markers, fixed);
+  2. out-of-fold (5-fold) logits of a word 1-2-gram logistic regression, for each C;
+  3. a stacker, a logistic regression on [marker scores, out-of-fold n-gram logits], scored by
+     a second, nested 5-fold cross-validation; (C, stacker C) with the lowest log-loss wins
+     (then accuracy), so the mix, the label priors and the calibration are all chosen on data
+     the n-gram model did not see;
+  4. refit the n-gram model on the whole split, fit the stacker on the out-of-fold logits and
+     export both as JSON.
 
 Usage: python scripts/train_variety.py [--train PATH] [--out PATH]
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import sys
 from functools import partial
 from pathlib import Path
@@ -34,45 +34,38 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from transcrevai.variety import (  # noqa: E402
     LABELS,
     MODEL_PATH,
-    char_ngrams,
     find_markers,
     load_tsv,
     marker_scores,
+    word_ngrams,
 )
 
-NGRAM_RANGE = (2, 4)
-C_GRID = (0.3, 1.0, 3.0, 10.0)
-ALPHA_GRID = tuple(round(0.25 * i, 2) for i in range(1, 17))  # 0.25 .. 4.0
-BETA_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+WORD_N = 2
+C_GRID = (1.0, 3.0, 10.0)  # n-gram model
+STACK_C_GRID = (0.3, 1.0, 3.0)  # stacker
 SEED = 0
 
 
 def _fit(texts: list[str], y: np.ndarray, c: float) -> tuple[TfidfVectorizer, LogisticRegression]:
     vec = TfidfVectorizer(
-        analyzer=partial(char_ngrams, lo=NGRAM_RANGE[0], hi=NGRAM_RANGE[1]),
-        use_idf=False,
-        binary=True,
-        norm="l2",
-        min_df=2,
+        analyzer=partial(word_ngrams, n=WORD_N), use_idf=False, binary=True, norm="l2", min_df=2
     )
-    x = vec.fit_transform(texts)
-    clf = LogisticRegression(C=c, max_iter=5000)
-    clf.fit(x, y)
+    clf = LogisticRegression(C=c, max_iter=5000).fit(vec.fit_transform(texts), y)
     return vec, clf
-
-
-def _logits(vec: TfidfVectorizer, clf: LogisticRegression, texts: list[str]) -> np.ndarray:
-    raw = clf.decision_function(vec.transform(texts))
-    order = [list(clf.classes_).index(i) for i in range(len(LABELS))]
-    return np.asarray(raw)[:, order]
 
 
 def _oof_logits(texts: list[str], y: np.ndarray, c: float) -> np.ndarray:
     out = np.zeros((len(texts), len(LABELS)))
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
-    for tr, te in folds.split(texts, y):
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(texts, y):
         vec, clf = _fit([texts[i] for i in tr], y[tr], c)
-        out[te] = _logits(vec, clf, [texts[i] for i in te])
+        out[te] = clf.decision_function(vec.transform([texts[i] for i in te]))
+    return out
+
+
+def _nested_stack(x: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
+    out = np.zeros((len(y), len(LABELS)))
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED + 1).split(x, y):
+        out[te] = LogisticRegression(C=c, max_iter=5000).fit(x[tr], y[tr]).decision_function(x[te])
     return out
 
 
@@ -80,6 +73,10 @@ def _log_loss_and_acc(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     z = logits - logits.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return float(-logp[np.arange(len(y)), y].mean()), float((logits.argmax(axis=1) == y).mean())
+
+
+def _rounded(a: np.ndarray) -> list:
+    return np.round(a.astype(float), 5).tolist()
 
 
 def main() -> None:
@@ -92,57 +89,53 @@ def main() -> None:
     texts = [t for _, t in rows]
     y = np.array([LABELS.index(lab) for lab, _ in rows])
     hand = np.array([marker_scores(find_markers(t)) for t in texts])
+    m_loss, m_acc = _log_loss_and_acc(_nested_stack(hand, y, 1.0), y)
+    print(f"markers alone (stacked): 5-fold acc={m_acc:.3f} log-loss={m_loss:.3f}")
 
-    best: tuple[float, float, float, float, float] | None = None  # -acc, loss, beta, C, alpha
+    best: tuple[float, float, float, float] | None = None  # loss, -acc, C, stack C
+    oof = {}
     for c in C_GRID:
-        oof = _oof_logits(texts, y, c)
-        ng_loss, ng_acc = _log_loss_and_acc(oof, y)
-        print(f"char n-grams alone, C={c}: 5-fold OOF acc={ng_acc:.3f} log-loss={ng_loss:.3f}")
-        for alpha in ALPHA_GRID:
-            for beta in BETA_GRID:
-                loss, acc = _log_loss_and_acc(alpha * hand + beta * oof, y)
-                cand = (-round(acc, 6), round(loss, 6), beta, c, alpha)
-                if best is None or cand < best:
-                    best = cand
+        oof[c] = _oof_logits(texts, y, c)
+        g_loss, g_acc = _log_loss_and_acc(oof[c], y)
+        print(f"word n-grams alone, C={c}: 5-fold acc={g_acc:.3f} log-loss={g_loss:.3f}")
+        for sc in STACK_C_GRID:
+            loss, acc = _log_loss_and_acc(_nested_stack(np.hstack([hand, oof[c]]), y, sc), y)
+            print(f"  stacked, stacker C={sc}: nested 5-fold acc={acc:.3f} log-loss={loss:.3f}")
+            cand = (round(loss, 6), -round(acc, 6), c, sc)
+            if best is None or cand < best:
+                best = cand
     assert best is not None
-    neg_acc, loss, beta, c, alpha = best
-    print(
-        f"chosen alpha={alpha} beta={beta} (C={c}): 5-fold OOF acc={-neg_acc:.3f} "
-        f"log-loss={loss:.3f}"
-    )
+    loss, neg_acc, c, sc = best
+    print(f"chosen C={c} stacker C={sc}: nested 5-fold acc={-neg_acc:.3f} log-loss={loss:.3f}")
 
-    classes = list(LABELS)
-    intercept, coef = [0.0, 0.0, 0.0], {}
-    if beta > 0:
-        vec, clf = _fit(texts, y, c)
-        classes = [LABELS[i] for i in clf.classes_]
-        intercept = [round(float(v), 5) for v in clf.intercept_]
-        coef = {
-            g: [round(float(v), 5) for v in clf.coef_[:, j]]
-            for g, j in sorted(vec.vocabulary_.items())
-        }
+    vec, clf = _fit(texts, y, c)
+    stack = LogisticRegression(C=sc, max_iter=5000).fit(np.hstack([hand, oof[c]]), y)
+    assert list(clf.classes_) == list(stack.classes_) == list(range(len(LABELS)))
     model = {
-        "about": "char n-gram logistic regression for transcrevai.variety; "
+        "about": "word n-gram logistic regression + stacker for transcrevai.variety; "
         "written by scripts/train_variety.py",
         "train_sha256": hashlib.sha256(args.train.read_bytes()).hexdigest(),
         "n_train": len(rows),
-        "classes": classes,
-        "ngram_range": list(NGRAM_RANGE),
+        "classes": list(LABELS),
+        "word_n": WORD_N,
         "C": c,
-        "alpha": alpha,
-        "beta": beta,
-        "cv_log_loss": round(loss, 4),
+        "stack_C": sc,
+        "cv_markers_accuracy": round(m_acc, 4),
         "cv_accuracy": round(-neg_acc, 4),
-        "intercept": intercept,
-        "coef": coef,
+        "cv_log_loss": round(loss, 4),
+        "stack_features": ["marker pt-BR", "marker pt-PT", "marker pt-AF"]
+        + ["ngram pt-BR", "ngram pt-PT", "ngram pt-AF"],
+        "stack_coef": _rounded(stack.coef_),
+        "stack_intercept": _rounded(stack.intercept_),
+        "intercept": _rounded(clf.intercept_),
+        "coef": {g: _rounded(clf.coef_[:, j]) for g, j in sorted(vec.vocabulary_.items())},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(model, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
     )
     size_kb = args.out.stat().st_size / 1024
-    print(f"wrote {args.out} ({len(coef)} n-grams, {size_kb:.0f} KiB)")
-    assert math.isfinite(loss)
+    print(f"wrote {args.out} ({len(vec.vocabulary_)} n-grams, {size_kb:.0f} KiB)")
 
 
 if __name__ == "__main__":

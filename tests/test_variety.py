@@ -1,7 +1,9 @@
-"""Portuguese variety identification (transcrevai.variety) on real, labelled sentences.
+"""Portuguese variety identification (transcrevai.variety) on labelled sentences.
 
-The labelled sets live in tests/data/variety/{train,test}.tsv (original sentences, see
-docs/variety.md). test.tsv is the held-out split: never used to fit or tune the markers.
+The labelled sets live in tests/data/variety/ (original sentences written for this project,
+synthetic transcript-style text, not real transcripts; see docs/variety.md). train.tsv fits and
+tunes everything; test.tsv, heldout2.tsv and heldout3.tsv are held out and were evaluated once
+with the final model. The floors below are those measured figures minus a small margin.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from transcrevai.variety import (
 DATA = Path(__file__).parent / "data" / "variety"
 TRAIN = load_tsv(DATA / "train.tsv")
 TEST = load_tsv(DATA / "test.tsv")
+HELD_OUT = {name: load_tsv(DATA / f"{name}.tsv") for name in ("test", "heldout2", "heldout3")}
+# Single-sentence accuracy measured once with the final model (docs/variety.md), minus ~0.02.
+# The 0.9 target is not reached on single sentences, so these are floors, not the target.
+MEASURED = {"test": 0.821, "heldout2": 0.868, "heldout3": 0.882}
 
 
 def _strip_accents(text: str) -> str:
@@ -147,6 +153,40 @@ def test_accent_spelling_differences() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "fires", "favoured"),
+    [
+        ("Toda a gente sabe que isto vai acabar mal.", "toda a gente", "pt-PT"),
+        ("Estou a te ligar desde manhã, porque não atendes?", "estou a te ligar", "pt-AF"),
+        ("Vivi três anos na Beira e gostei muito.", "na beira", "pt-AF"),
+        ("A fuba subiu outra vez no mercado.", "fuba", "pt-AF"),
+        ("Comprei fubá para fazer o bolo.", "fubá", "pt-BR"),
+        ("Faz dois anos que a gente mora aqui.", "faz dois anos", "pt-BR"),
+        ("Vivo nesta rua há cinco anos.", "há cinco anos", "pt-PT"),
+        ("Precisamos de rever o contrato.", "precisamos de rever", "pt-PT"),
+        ("A gente precisa rever o contrato.", "precisa rever", "pt-BR"),
+        ("A acta da reunião tem de ser assinada.", "acta", "pt-AF"),
+    ],
+)
+def test_usage_and_spelling_markers(text: str, fires: str, favoured: str) -> None:
+    hits = [e for e in identify(text).evidence if f"'{fires}'" in e]
+    assert hits and hits[0].endswith(f"-> {favoured})"), identify(text).evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Toda a gente sabe que isto vai acabar mal.", "'a gente'"),
+        ("A casa fica na beira da estrada.", "beira"),
+        ("O resultado ficou abaixo do esperado.", "abaixo"),
+        ("Ela leva tudo ao pé da letra.", "ao pé"),
+        ("O fubá está caro.", "Angola"),
+    ],
+)
+def test_markers_do_not_fire_on_lookalikes(text: str, absent: str) -> None:
+    assert not any(absent in e for e in identify(text).evidence), identify(text).evidence
+
+
+@pytest.mark.parametrize(
     ("text", "label"),
     [
         ("EU PEGUEI O ÔNIBUS E CHEGUEI ATRASADO NO TRABALHO", "pt-BR"),
@@ -183,51 +223,73 @@ def test_whisper_style_transcripts(text: str, label: str) -> None:
     assert identify(text).label == label
 
 
-def test_held_out_set_unchanged_by_case_or_whisper_style() -> None:
-    base, _ = evaluate_variety(TEST)
-    upper, _ = evaluate_variety([(lab, t.upper()) for lab, t in TEST])
-    whisper, _ = evaluate_variety([(lab, _whisper_style(t)) for lab, t in TEST])
-    no_accents, _ = evaluate_variety([(lab, _strip_accents(t)) for lab, t in TEST])
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_unchanged_by_case_whisper_style_or_missing_accents(name: str) -> None:
+    items = HELD_OUT[name]
+    base, _ = evaluate_variety(items)
+    upper, _ = evaluate_variety([(lab, t.upper()) for lab, t in items])
+    whisper, _ = evaluate_variety([(lab, _whisper_style(t)) for lab, t in items])
+    no_accents, _ = evaluate_variety([(lab, _strip_accents(t)) for lab, t in items])
     assert upper == base
     assert whisper >= base - 0.03
-    assert no_accents >= base - 0.05
+    assert no_accents >= base - 0.03
 
 
 def test_splits_are_disjoint_and_big_enough() -> None:
+    seen = {t for _, t in TRAIN}
     for lab in LABELS:
-        n_test = sum(1 for g, _ in TEST if g == lab)
-        n_train = sum(1 for g, _ in TRAIN if g == lab)
-        assert n_test >= 20
-        assert n_test + n_train >= 60
-    assert not {t for _, t in TEST} & {t for _, t in TRAIN}
+        assert sum(1 for g, _ in TRAIN if g == lab) >= 250
+    for items in HELD_OUT.values():
+        for lab in LABELS:
+            assert sum(1 for g, _ in items if g == lab) >= 26
+        texts = {t for _, t in items}
+        assert not texts & seen
+        seen |= texts
 
 
-def test_held_out_sentence_accuracy_floor() -> None:
-    """Single sentences: 0.718 measured (target 0.9 not reached; see docs/variety.md).
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_sentence_accuracy_floor(name: str) -> None:
+    """Single sentences: 0.821 (test), 0.868 (heldout2), 0.882 (heldout3) measured; the 0.9
+    target is not reached. About half the misses are sentences with no marker at all (decided by
+    the word n-grams and the priors, near chance); the rest are mostly African sentences in
+    European-norm Portuguese (read as pt-PT)."""
+    acc, confusion = evaluate_variety(HELD_OUT[name])
+    assert acc >= MEASURED[name] - 0.02, confusion
+    for lab in LABELS:  # no variety collapses into another
+        assert confusion[lab][lab] >= 0.6 * sum(confusion[lab].values()), confusion
 
-    Misses are sentences with no variety marker at all (they get the pt-BR default) and
-    African sentences written in European-norm Portuguese (they read as pt-PT)."""
-    acc, confusion = evaluate_variety(TEST)
-    assert acc >= 0.70, confusion
-    assert confusion["pt-BR"]["pt-BR"] == sum(confusion["pt-BR"].values())
 
-
-def test_held_out_three_sentence_transcripts_reach_target() -> None:
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_three_sentence_transcripts_reach_target(name: str) -> None:
     """Transcripts are longer than one sentence: three consecutive held-out sentences of one
-    variety joined (0.963 measured)."""
+    variety joined (1.0, 0.957 and 1.0 measured)."""
     groups = []
     for lab in LABELS:
-        texts = [t for g, t in TEST if g == lab]
+        texts = [t for g, t in HELD_OUT[name] if g == lab]
         groups += [(lab, " ".join(texts[i : i + 3])) for i in range(0, len(texts), 3)]
     acc, confusion = evaluate_variety(groups)
     assert acc >= 0.9, confusion
 
 
 def test_confident_predictions_are_right() -> None:
-    confident = [(g, t) for g, t in TEST if identify(t).confidence >= 0.8]
+    items = [item for rows in HELD_OUT.values() for item in rows]
+    confident = [(g, t) for g, t in items if identify(t).confidence >= 0.8]
     acc, _ = evaluate_variety(confident)
-    assert len(confident) >= len(TEST) // 2
-    assert acc >= 0.9
+    assert len(confident) >= len(items) // 2
+    assert acc >= 0.95
+
+
+def test_sentence_without_marker_is_not_forced_to_a_default() -> None:
+    """No marker: the n-grams and the learnt priors decide, with a middling confidence."""
+    texts = [
+        "A reunião começa às dez horas.",
+        "O presidente falou com os jornalistas ontem à tarde.",
+        "Ela comprou um vestido novo para a festa.",
+    ]
+    results = [identify(t) for t in texts]
+    assert all(r.confidence < 0.7 for r in results)
+    assert all(len(r.evidence) == 1 and r.evidence[0].startswith("word n-grams") for r in results)
+    assert {r.label for r in results} != {"pt-BR"}
 
 
 def test_evaluate_variety_counts() -> None:
@@ -260,7 +322,10 @@ def test_fitted_model_file_matches_training_split() -> None:
     assert MODEL_PATH.stat().st_size < 1_000_000
     assert model["train_sha256"] == hashlib.sha256((DATA / "train.tsv").read_bytes()).hexdigest()
     assert sorted(model["classes"]) == sorted(LABELS)
-    assert model["alpha"] > 0
+    assert len(model["stack_coef"]) == 3 and all(len(row) == 6 for row in model["stack_coef"])
+    assert len(model["coef"]) > 1000
+    # each label's own marker score must push towards that label
+    assert all(model["stack_coef"][i][i] > 1.0 for i in range(3))
 
 
 @pytest.mark.slow

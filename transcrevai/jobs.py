@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ class JobRecord(BaseModel):
     created: float = Field(default_factory=time.time)
     updated: float = Field(default_factory=time.time)
     pid: int | None = None
+    host: str | None = None
     error: JobError | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -94,7 +96,14 @@ class JobStore:
             rec = JobRecord.model_validate_json(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise NotFoundError(f"No job with id '{job_id}'.") from exc
-        if rec.status == "running" and not _pid_alive(rec.pid):
+        # only this host can tell whether the owning process lives (pods may share a volume)
+        local = rec.host in (None, socket.gethostname())
+        if (
+            rec.status in ("queued", "running")
+            and rec.pid is not None
+            and local
+            and not _pid_alive(rec.pid)
+        ):
             rec.status, rec.stage = "failed", "failed"
             rec.error = JobError(
                 code="worker_lost",

@@ -129,6 +129,11 @@ class LocalDiar:
 
         self.extractor = FeatureExtractor(DiarizationConfig())
 
+    async def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
+        from .diarization.windows import speech_regions
+
+        return await asyncio.to_thread(speech_regions, audio)
+
     async def embed(self, clips: list[np.ndarray]) -> np.ndarray:
         return await asyncio.to_thread(self.extractor.extract, clips)
 

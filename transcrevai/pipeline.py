@@ -17,7 +17,7 @@ from .asr import ChunkJob, ChunkResult
 from .audio import SAMPLE_RATE, DecodedAudio
 from .errors import InvalidRequestError
 from .types import ModelInfo, Segment, SpeakerTurn, TranscribeOptions, Transcript, Word
-from .vad import SpeechChunk, chunk_speech, regions_seconds
+from .vad import SpeechChunk, chunk_speech
 
 Progress = Callable[[str, float], Any]
 
@@ -30,6 +30,7 @@ class AsrBackend(Protocol):
 
 
 class DiarBackend(Protocol):
+    async def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]: ...
     async def embed(self, clips: list[np.ndarray]) -> np.ndarray: ...
 
 
@@ -92,7 +93,7 @@ async def run_pipeline(
         raise InvalidRequestError("Diarization is not available in this deployment.")
     # the two runners work at the same time: speaker windows need no transcript
     diarizing = (
-        asyncio.create_task(_timed(diarize_audio(samples, regions, audio.duration, options, diar)))
+        asyncio.create_task(_timed(diarize_audio(samples, audio.duration, options, diar)))
         if options.diarize and diar is not None
         else None
     )
@@ -222,16 +223,16 @@ async def _timed(coro: Awaitable[list[SpeakerTurn]]) -> tuple[list[SpeakerTurn],
 
 async def diarize_audio(
     samples: np.ndarray,
-    regions: list[tuple[int, int]],
     duration: float,
     options: TranscribeOptions,
     diar: DiarBackend,
     batch: int = 64,
 ) -> list[SpeakerTurn]:
-    """Windows inside speech → batched embeddings (runner) → clustering and turns (here)."""
+    """Own VAD pass (tighter padding than ASR's) → windows → batched embeddings (runner) →
+    clustering and turns (here: cheap, per request)."""
     from .diarization import cluster_and_segment, cut_windows, plan_windows
 
-    speech = regions_seconds(regions)
+    speech = await diar.speech_regions(samples)
     windows = plan_windows(speech, duration)
     if not windows:
         return []
@@ -247,4 +248,5 @@ async def diarize_audio(
         num_speakers=options.num_speakers,
         min_speakers=options.min_speakers,
         max_speakers=options.max_speakers,
+        language=options.language,
     )

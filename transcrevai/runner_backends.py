@@ -37,7 +37,18 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, BentoMLException) and getattr(exc, "error_code", 500) >= 500
 
 
-async def call_runner(name: str, fn: Any, *args: Any, retry_for: float = RETRY_SECONDS) -> Any:
+async def call_runner(
+    name: str,
+    fn: Any,
+    *args: Any,
+    retry_for: float = RETRY_SECONDS,
+    gate: asyncio.Semaphore | None = None,
+) -> Any:
+    if gate is not None:
+        # a cap on calls in flight keeps BentoML's runner connection pool (and so the
+        # readiness probe, which shares it) from being exhausted under heavy load
+        async with gate:
+            return await call_runner(name, fn, *args, retry_for=retry_for)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + retry_for
     delay = 0.5
@@ -59,30 +70,46 @@ async def call_runner(name: str, fn: Any, *args: Any, retry_for: float = RETRY_S
 
 
 class RunnerAsr:
-    def __init__(self, runner: Any) -> None:
+    def __init__(self, runner: Any, gate: asyncio.Semaphore | None = None) -> None:
         self.runner = runner
+        self.gate = gate
 
     async def speech_regions(self, audio: np.ndarray) -> list[tuple[int, int]]:
-        out = await call_runner("Whisper runner", self.runner.to_async.speech_regions, audio)
+        out = await call_runner(
+            "Whisper runner", self.runner.to_async.speech_regions, audio, gate=self.gate
+        )
         return [(int(s), int(e)) for s, e in out]
 
     async def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
-        out = await call_runner("Whisper runner", self.runner.to_async.detect_language, audio)
+        out = await call_runner(
+            "Whisper runner", self.runner.to_async.detect_language, audio, gate=self.gate
+        )
         return str(out["language"]), float(out["probability"])
 
     async def transcribe_chunks(self, jobs: list[ChunkJob]) -> list[ChunkResult]:
-        out = await call_runner("Whisper runner", self.runner.to_async.transcribe_chunks, jobs)
+        out = await call_runner(
+            "Whisper runner", self.runner.to_async.transcribe_chunks, jobs, gate=self.gate
+        )
         return [r if isinstance(r, ChunkResult) else ChunkResult(**r) for r in out]
 
     async def model_info(self) -> ModelInfo:
-        out = await call_runner("Whisper runner", self.runner.to_async.model_info)
+        out = await call_runner("Whisper runner", self.runner.to_async.model_info, gate=self.gate)
         return ModelInfo(**out)
 
 
 class RunnerDiar:
-    def __init__(self, runner: Any) -> None:
+    def __init__(self, runner: Any, gate: asyncio.Semaphore | None = None) -> None:
         self.runner = runner
+        self.gate = gate
+
+    async def speech_regions(self, audio: np.ndarray) -> list[tuple[float, float]]:
+        out = await call_runner(
+            "diarization runner", self.runner.to_async.speech_regions, audio, gate=self.gate
+        )
+        return [(float(s), float(e)) for s, e in out]
 
     async def embed(self, clips: list[np.ndarray]) -> np.ndarray:
-        out = await call_runner("diarization runner", self.runner.to_async.embed, clips)
+        out = await call_runner(
+            "diarization runner", self.runner.to_async.embed, clips, gate=self.gate
+        )
         return np.stack([np.asarray(v, dtype=np.float32) for v in out])

@@ -53,9 +53,21 @@ class Settings(BaseSettings):
     whisper_max_batch_size: int = Field(
         default=8, ge=1, le=64, description="Adaptive batching cap; 1 disables batching."
     )
-    whisper_max_latency_ms: int = Field(default=60000, ge=100)
+    whisper_max_latency_ms: int = Field(
+        default=3_600_000,
+        ge=100,
+        description="BentoML answers 503 to a call it expects to wait longer than this; "
+        "long queues are normal for transcription, so the default is an hour.",
+    )
     diarization_max_batch_size: int = Field(default=256, ge=2)
-    diarization_max_latency_ms: int = Field(default=30000, ge=100)
+    diarization_max_latency_ms: int = Field(default=3_600_000, ge=100)
+
+    runner_max_in_flight: int = Field(
+        default=48,
+        ge=1,
+        description="Calls from the API service to the runners in flight at once (the rest "
+        "wait in the service); keeps BentoML's connection pool and the probes healthy.",
+    )
 
     # --- limits -------------------------------------------------------------------------
     max_upload_mb: float = Field(default=500.0, gt=0)

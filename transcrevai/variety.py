@@ -1,15 +1,18 @@
 """Which Portuguese a transcript is in: pt-BR, pt-PT or African Portuguese (pt-AF).
 
-A transparent linear model, so every label can be explained:
+Two parts, stacked so every label can still be explained:
 
-    logits = alpha * marker_scores + beta * char_ngram_logits;  scores = softmax(logits)
+    ngram_logits = word 1-2-gram logistic regression (fitted on labelled sentences)
+    logits = W @ [marker_scores, ngram_logits] + b;  scores = softmax(logits)
 
 ``marker_scores`` are the summed weights of the hand-written markers in
-``transcrevai.variety_markers`` (documented with sources in docs/variety.md). The character
-n-gram logits come from a small multinomial logistic regression fitted on the training split of
-tests/data/variety by scripts/train_variety.py, which also picks ``alpha``/``beta`` by
-cross-validation; its weights live in transcrevai/data/variety_model.json. Without that file
-the markers decide alone. Inference is pure Python (no scikit-learn import), a few ms a text.
+``transcrevai.variety_markers`` (documented with sources in docs/variety.md): they carry what
+a few hundred training sentences cannot teach (place names, institutions, spelling rules). The
+n-gram model catches the weak, frequent cues (function words, word order). ``W`` and ``b`` come
+from a logistic regression fitted on out-of-fold n-gram logits, so the mix, the priors and the
+calibration are learnt on data the n-gram model did not see. scripts/train_variety.py fits both
+on tests/data/variety/train.tsv and writes transcrevai/data/variety_model.json; without that
+file the markers decide alone. Inference is pure Python (no scikit-learn import).
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ DEFAULT_LABEL: VarietyLabel = "pt-BR"
 MODEL_PATH = Path(__file__).parent / "data" / "variety_model.json"
 MIN_WORDS = 3  # below this the text says too little: confidence is capped
 SHORT_TEXT_MAX_CONFIDENCE = 0.4
-MAX_CHARS = 3_000  # longer transcripts are sampled (three spread windows) to stay fast
+MAX_CHARS = 2_400  # longer transcripts are sampled (three spread windows) to stay fast
 MAX_EVIDENCE = 12
 MAX_SHOWN = 3  # distinct matched words shown per marker in the evidence
 INSUFFICIENT = "insufficient text"
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _TOKEN = re.compile(r"[^\W\d_]+")
+_SENTENCE = re.compile(r"[.!?…]+(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,18 @@ class MarkerHit:
 
 
 @dataclass(frozen=True)
-class NgramModel:
-    """Fitted character n-gram weights plus the marker/n-gram mixing coefficients."""
+class StackModel:
+    """Word n-gram weights plus the stacker that mixes them with the marker scores."""
 
-    ngram_range: tuple[int, int]
+    word_n: int
     intercept: tuple[float, float, float]
     coef: dict[str, tuple[float, float, float]]
-    alpha: float
-    beta: float
+    stack_w: tuple[tuple[float, ...], ...]  # per label: 3 marker weights, then 3 n-gram weights
+    stack_b: tuple[float, float, float]
 
-    def logits(self, text: str) -> list[float]:
-        grams = {g for g in char_ngrams(text, *self.ngram_range) if g in self.coef}
+    def ngram_logits(self, text: str) -> list[float]:
+        """The n-gram model's logits (binary features, L2-normalised, as in training)."""
+        grams = {g for g in word_ngrams(text, self.word_n) if g in self.coef}
         out = list(self.intercept)
         if grams:
             norm = 1.0 / math.sqrt(len(grams))
@@ -73,6 +78,13 @@ class NgramModel:
                 for i, c in enumerate(self.coef[g]):
                     out[i] += c * norm
         return out
+
+    def logits(self, hand: list[float], ngram: list[float]) -> list[float]:
+        x = hand + ngram
+        return [
+            b + sum(w * v for w, v in zip(ws, x, strict=True))
+            for ws, b in zip(self.stack_w, self.stack_b, strict=True)
+        ]
 
 
 def normalize(text: str) -> tuple[str, str]:
@@ -82,14 +94,18 @@ def normalize(text: str) -> tuple[str, str]:
     return lowered, fold(lowered)
 
 
-def char_ngrams(text: str, lo: int = 2, hi: int = 4) -> list[str]:
-    """Word-bounded character n-grams of the folded text (the n-gram model's features)."""
-    grams: list[str] = []
-    for word in _WORD.findall(fold(text)):
-        padded = f" {word} "
-        for n in range(lo, hi + 1):
-            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
+def word_ngrams(text: str, n: int = 2) -> list[str]:
+    """Folded words and word n-grams up to ``n``, with sentence-edge marks (the n-gram features)."""
+    out: list[str] = []
+    for sentence in _SENTENCE.split(fold(text)):
+        words = _WORD.findall(sentence)
+        if not words:
+            continue
+        out.extend(words)
+        padded = ["<s>", *words, "</s>"]
+        for k in range(2, n + 1):
+            out.extend(" ".join(padded[i : i + k]) for i in range(len(padded) - k + 1))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -191,8 +207,8 @@ def marker_scores(hits: Iterable[MarkerHit]) -> list[float]:
 
 
 @lru_cache(maxsize=1)
-def load_model(path: Path = MODEL_PATH) -> NgramModel | None:
-    """The fitted n-gram model, or None when the file is absent (markers then decide alone)."""
+def load_model(path: Path = MODEL_PATH) -> StackModel | None:
+    """The fitted model, or None when the file is absent (the markers then decide alone)."""
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -201,12 +217,12 @@ def load_model(path: Path = MODEL_PATH) -> NgramModel | None:
     def reorder(v: list[float]) -> tuple[float, float, float]:
         return (v[order[0]], v[order[1]], v[order[2]])
 
-    return NgramModel(
-        ngram_range=(int(data["ngram_range"][0]), int(data["ngram_range"][1])),
+    return StackModel(
+        word_n=int(data["word_n"]),
         intercept=reorder(data["intercept"]),
         coef={g: reorder(c) for g, c in data["coef"].items()},
-        alpha=float(data["alpha"]),
-        beta=float(data["beta"]),
+        stack_w=tuple(tuple(float(v) for v in data["stack_coef"][i]) for i in order),
+        stack_b=reorder(data["stack_intercept"]),
     )
 
 
@@ -247,16 +263,17 @@ def identify(text: str) -> VarietyResult:
     hits = find_markers(text) if n_words else []
     model = load_model()
     hand = marker_scores(hits)
-    alpha, beta = (model.alpha, model.beta) if model else (1.0, 0.0)
-    use_ngrams = bool(model and model.coef and beta and n_words)
-    ngram = model.logits(text) if model and use_ngrams else [0.0, 0.0, 0.0]
-    probs = softmax([alpha * h + beta * g for h, g in zip(hand, ngram, strict=True)])
-    best = max(range(3), key=lambda i: probs[i])
     evidence = _evidence(hits)
-    if use_ngrams:
-        g_probs = softmax(ngram)
-        g_best = max(range(3), key=lambda i: g_probs[i])
-        evidence.append(f"char n-grams -> {LABELS[g_best]} ({g_probs[g_best]:.2f})")
+    if model is None or (n_words < MIN_WORDS and not hits):
+        probs = softmax(hand)  # uniform when nothing fired: too little text to go on
+    else:
+        ngram = model.ngram_logits(text)
+        probs = softmax(model.logits(hand, ngram))
+        if n_words:
+            g_probs = softmax(ngram)
+            g_best = max(range(3), key=lambda i: g_probs[i])
+            evidence.append(f"word n-grams -> {LABELS[g_best]} ({g_probs[g_best]:.2f})")
+    best = max(range(3), key=lambda i: probs[i])
     confidence = probs[best]
     if n_words < MIN_WORDS:
         evidence.insert(0, INSUFFICIENT)

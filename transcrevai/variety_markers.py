@@ -45,12 +45,13 @@ class Marker:
 
 
 _COMBINING = re.compile("[\u0300-\u036f]")  # the combining diacritics Portuguese uses
+_OTHER_COMBINING = re.compile("[\u0483-\u0489\u0591-\u05c7\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]")
 
 
 def strip_accents(text: str) -> str:
     """Remove accents and cedillas, keeping the length so match spans map back to the text."""
     stripped = _COMBINING.sub("", unicodedata.normalize("NFD", text))
-    if len(stripped) == len(text) and not any(unicodedata.combining(c) for c in stripped):
+    if len(stripped) == len(text) and not _OTHER_COMBINING.search(stripped):
         return stripped
     return "".join(_strip_char(ch) for ch in text)
 
@@ -90,6 +91,7 @@ _A_INF_AUX = (
     "estar|estiver|esteja|tou|tás|tá|tava|ando|andas|anda|andamos|andam|andava|andavam|fica|"
     "fico|fiquei|ficas|ficou|ficaram|ficamos|ficava"
 )
+_A_INF_ADV = "mesmo|sempre|todos|todas|ainda|já|só|agora|lá|cá|bem"  # "estou mesmo a precisar"
 _SUBJ = "eu|ele|ela|você|vocês|a gente|nós|eles|elas"
 _CLITIC = "me|te|se|nos|lhe|lhes"
 _TU_VERBS = (
@@ -146,10 +148,18 @@ GRAMMAR: tuple[Marker, ...] = (
     ),
     Marker(
         "progressive",
-        rf"\b(?:{_A_INF_AUX}) a (?!(?:par|lugar|mar|bar|favor)\b)"
+        rf"\b(?:{_A_INF_AUX}) (?:(?:{_A_INF_ADV}) )?a (?!(?:par|lugar|mar|bar|favor)\b)"
         r"[a-z]*(?:ar|er|ir|or)\b",
         (0.0, 1.5, 1.2),
     ),
+    # "estou a te ligar": proclisis inside the a + infinitive progressive (Angola, Mozambique;
+    # pt-PT has "a ligar-te", pt-BR "te ligando")
+    Marker(
+        "progressive+proclisis",
+        rf"\b(?:{_A_INF_AUX}) a (?:me|te|lhe|nos|lhes) [a-z]+(?:ar|er|ir)\b",
+        (0.0, 0.1, 1.5),
+    ),
+    Marker("pronoun", r"\ba gente\b", (1.0, 0.2, 0.4), not_after=frozenset({"toda"})),
     Marker(
         "modal",
         r"\b(?:tenho|tens|tem|temos|tinha|tinhas|tinhamos|tinham|ter|tera|teria|"
@@ -274,7 +284,45 @@ def _regex(pattern: str) -> tuple[re.Pattern[str], bool, bool]:
 
 
 _LITERAL = re.compile(r"[^\W\d_]+(?:s\?)?")
-_FIRST_WORD = re.compile(r"([^\W\d_]+)[ -]")
+_FIRST_WORD = re.compile(r"([^\W\d_]+)(s\?)?(?:[ -]|\\b|\(\?[=!]|$)")
+_FIRST_GROUP = re.compile(r"\(\?:([^\W\d_ |]+(?:[ |][^\W\d_ |]+)*)\)[ -]")
+
+
+_PLAIN = re.compile(r"([^\W\d_]+)(?:\\b.*|\(\?[=!].*)?")
+
+
+def _top_level_words(branch: str) -> list[str]:
+    """``branch`` split at the spaces outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(branch + " "):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == " " and not depth:
+            parts.append(branch[start:i])
+            start = i + 1
+    return parts
+
+
+def _first_words(alt: str) -> set[str] | None:
+    """Words one of which every match of ``alt`` contains (so the regex only needs running
+    when one occurs); None when that cannot be read off the pattern."""
+    out: set[str] = set()
+    depth, start = 0, 0
+    for i, ch in enumerate(alt + "|"):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch != "|" or depth:
+            continue
+        branch, start = alt[start:i], i + 1
+        required = [w.group(1) for w in map(_PLAIN.fullmatch, _top_level_words(branch)) if w]
+        word, group = _FIRST_WORD.match(branch), _FIRST_GROUP.match(branch)
+        if required:  # the longest word every match must contain: a rare one gates best
+            out.add(max(required, key=len))
+        elif word:  # "word ...", "words? ..."
+            out.update({word.group(1), word.group(1) + "s"} if word.group(2) else {word.group(1)})
+        elif group:
+            out.update(a.split()[0] for a in group.group(1).split("|"))
+        else:
+            return None
+    return out
 
 
 def _compile_lexical(m: Marker) -> CompiledMarker:
@@ -290,11 +338,11 @@ def _compile_lexical(m: Marker) -> CompiledMarker:
                 words.update({norm(base), norm(base + "s")} if alt.endswith("s?") else {norm(alt)})
                 continue
             rest.append(alt)
-            first = _FIRST_WORD.match(alt)
+            first = _first_words(alt)
             if first is None:
                 needs = None
             elif needs is not None:
-                needs.add(norm(first.group(1)))
+                needs.update(norm(f) for f in first)
     if not rest:
         return CompiledMarker(m, None, words=frozenset(words))
     regex, word_start, _ = _regex(norm(rf"\b(?:{_alt(tuple(rest))})\b"))

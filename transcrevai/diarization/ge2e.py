@@ -47,12 +47,32 @@ MAX_BATCH = 64  # windows per LSTM pass; bounds memory at (T, 64, 1024) floats p
 _INT16_MAX = 2**15 - 1
 
 
+STORE_MODEL_NAME = "transcrevai-ge2e"
+
+
+def _from_store() -> Path | None:
+    """The weights packed into a Bento (BentoML model store), when present."""
+    try:
+        import bentoml
+        from bentoml.exceptions import BentoMLException, NotFound
+    except ImportError:  # pragma: no cover - bentoml is a dependency
+        return None
+    try:
+        path = Path(bentoml.models.get(f"{STORE_MODEL_NAME}:latest").path) / "pretrained.pt"
+    except (NotFound, BentoMLException, ValueError):
+        return None
+    return path if path.is_file() else None
+
+
 def find_weights() -> Path:
-    """Locate ``pretrained.pt`` inside the installed Resemblyzer package.
+    """Locate ``pretrained.pt``: the BentoML store first, then the Resemblyzer package.
 
     ``importlib.resources.files("resemblyzer")`` would import the package, whose ``__init__``
     imports torch; ``find_spec`` only locates it.
     """
+    stored = _from_store()
+    if stored is not None:
+        return stored
     spec = importlib.util.find_spec("resemblyzer")
     dirs = list(spec.submodule_search_locations or []) if spec is not None else []
     for d in dirs:
