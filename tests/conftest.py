@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
-import synth  # noqa: E402
+from tests import synth  # noqa: E402
 
 
 def free_port() -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
-from synth import have_espeak, synthesize
+
+from tests.synth import have_espeak, synthesize
 
 SR = 16000
 

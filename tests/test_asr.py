@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import synth
-from synth import simple_wer
 
+from tests import synth
+from tests.synth import simple_wer
 from transcrevai.asr import ChunkJob, WhisperEngine
 from transcrevai.audio import load_audio
 from transcrevai.local import LocalAsr, whisper_manager

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import media
 import numpy as np
 import pytest
 from scipy.signal import correlate
 
+from tests import media
 from transcrevai.audio import SAMPLE_RATE, DecodedAudio, load_audio
 from transcrevai.errors import (
     AudioError,

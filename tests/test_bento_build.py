@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, start_server, stop_server
-from synth import simple_wer
+
+from tests.conftest import ROOT, start_server, stop_server
+from tests.synth import simple_wer
 
 BIN = Path(sys.executable).parent
 

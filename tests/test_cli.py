@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import srt
-from conftest import ROOT, Server, have_base_model
-from synth import simple_wer, synthesize, write_wav
 
+from tests.conftest import ROOT, Server, have_base_model
+from tests.synth import simple_wer, synthesize, write_wav
 from transcrevai.types import Transcript
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "BENTOML_DO_NOT_TRACK": "true"}

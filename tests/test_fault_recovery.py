@@ -17,8 +17,9 @@ import httpx
 import numpy as np
 import psutil
 import pytest
-import synth
-from conftest import ROOT, Server, free_port, start_server, stop_server
+
+from tests import synth
+from tests.conftest import ROOT, Server, free_port, start_server, stop_server
 
 TEXT = ("The committee met on Monday to discuss the budget for the next year. "
         "Several members asked for more money for schools and hospitals. "

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synth import have_espeak, synthesize
 
+from tests.synth import have_espeak, synthesize
 from transcrevai.asr import ChunkJob, WhisperEngine
 from transcrevai.errors import ModelError
 from transcrevai.local import whisper_manager

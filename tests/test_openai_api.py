@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Server
-from synth import simple_wer
+
+from tests.conftest import Server
+from tests.synth import simple_wer
 
 openai = pytest.importorskip("openai", reason="the openai SDK is a test extra")
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import Server
-from synth import simple_wer
+
+from tests.conftest import Server
+from tests.synth import simple_wer
 
 
 def post(server: Server, path: Path, **fields: object) -> tuple[int, bytes, str]:

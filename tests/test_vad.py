@@ -7,8 +7,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from synth import have_espeak, synthesize
 
+from tests.synth import have_espeak, synthesize
 from transcrevai.audio import SAMPLE_RATE
 from transcrevai.vad import (
     CHUNK_SECONDS,

@@ -16,8 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-import synth
-from conftest import ROOT, Server, start_server, stop_server
+
+from tests import synth
+from tests.conftest import ROOT, Server, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
