@@ -62,3 +62,21 @@ def test_noise_and_silence_do_not_hallucinate(tmp_path: Path) -> None:
         decoded = load_audio(path)
         tr = asyncio.run(run_pipeline(decoded, TranscribeOptions(language="en"), asr))
         assert tr.text == "" and tr.segments == [], (name, tr.text)
+
+
+def test_chunk_closed_early_by_whisper_is_decoded_to_its_end() -> None:
+    """Real case: Whisper ends this 14 s chunk at 9.24 s with a timestamp pair; the rest of
+    the speech must still be transcribed (sequential decoding would seek on)."""
+    from tests.conftest import have_base_model
+    from tests.synth import SHARED_AUDIO
+
+    clip = SHARED_AUDIO / "fleurs-ptbr" / "fleurs-pt-008.ogg"
+    if not clip.exists():
+        pytest.skip("../shared/audio is absent")
+    if not have_base_model():
+        pytest.skip("multilingual base model packages not installed")
+    from transcrevai.local import transcribe_file
+
+    tr = transcribe_file(clip, TranscribeOptions(), model="base")
+    tail = tr.text.lower()
+    assert "primeiro" in tail and "notas" in tail and "dólares" in tail, tr.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,10 @@ from faster_whisper.transcribe import TranscriptionOptions, get_compression_rati
 logger = logging.getLogger(__name__)
 
 FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
+SAMPLE_RATE = 16000
+# Audio left after the last decoded word that is worth a second pass (see _continue_truncated).
+MIN_TAIL_S = 1.0
+MAX_CONTINUATIONS = 3
 
 
 @dataclass
@@ -111,6 +115,12 @@ class WhisperEngine:
         return lang, float(prob)
 
     def transcribe_batch(self, jobs: list[ChunkJob]) -> list[ChunkResult]:
+        results = self._transcribe_once(jobs)
+        self._continue_truncated(jobs, results)
+        return results
+
+    # -- internals -------------------------------------------------------------------------
+    def _transcribe_once(self, jobs: list[ChunkJob]) -> list[ChunkResult]:
         results: list[ChunkResult | None] = [None] * len(jobs)
         order = sorted(range(len(jobs)), key=lambda i: jobs[i].key())
         for _, group in groupby(order, key=lambda i: jobs[i].key()):
@@ -119,7 +129,35 @@ class WhisperEngine:
                 results[i] = res
         return [r if r is not None else ChunkResult() for r in results]
 
-    # -- internals -------------------------------------------------------------------------
+    def _continue_truncated(
+        self, jobs: list[ChunkJob], results: list[ChunkResult], depth: int = 0
+    ) -> None:
+        """Decode the rest of chunks whose text stops well before their audio does.
+
+        Whisper may close a window early with a timestamp pair (e.g. ``<9.24><9.24>`` in a
+        14 s chunk): sequential decoding then seeks to 9.24 s and goes on, but one batched
+        pass has no seek, so the rest of the chunk was silently lost. The remainders are
+        decoded as new chunks (batched together) and appended, shifted to chunk time.
+        """
+        if depth >= MAX_CONTINUATIONS:
+            return
+        tails = []
+        for i, (job, res) in enumerate(zip(jobs, results)):
+            if res.segments and not res.fallback:  # the fallback's own transcribe seeks
+                end = _decoded_end(res)
+                if job.audio.size / SAMPLE_RATE - end > MIN_TAIL_S:
+                    tails.append((i, end))
+        if not tails:
+            return
+        rest = [
+            replace(jobs[i], audio=jobs[i].audio[int(end * SAMPLE_RATE) :]) for i, end in tails
+        ]
+        more = self._transcribe_once(rest)
+        self._continue_truncated(rest, more, depth + 1)
+        for (i, end), extra in zip(tails, more):
+            results[i].segments.extend(_shifted(s, end) for s in extra.segments)
+            results[i].dropped_segments += extra.dropped_segments
+
     def _options(self, job: ChunkJob, tokenizer: Tokenizer) -> TranscriptionOptions:
         return TranscriptionOptions(
             beam_size=job.beam_size,
@@ -264,3 +302,14 @@ def _clean(seg: dict[str, Any], temperature: float) -> dict[str, Any]:
             for w in seg.get("words") or []
         ],
     }
+
+
+def _decoded_end(result: ChunkResult) -> float:
+    """Chunk-local end of the decoded speech: the last word's end, else the last segment's."""
+    ends = [w["end"] for s in result.segments for w in s.get("words") or []]
+    return max(ends) if ends else max(s["end"] for s in result.segments)
+
+
+def _shifted(seg: dict[str, Any], offset: float) -> dict[str, Any]:
+    words = [{**w, "start": w["start"] + offset, "end": w["end"] + offset} for w in seg["words"]]
+    return {**seg, "start": seg["start"] + offset, "end": seg["end"] + offset, "words": words}
