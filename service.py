@@ -60,6 +60,27 @@ def build_options(**fields: Any) -> TranscribeOptions:
         raise InvalidRequestError("; ".join(parts)) from exc
 
 
+# form fields shared by POST /transcribe and the async job (same names as TranscribeOptions)
+OPTION_FIELDS = (
+    "language",
+    "task",
+    "word_timestamps",
+    "beam_size",
+    "diarize",
+    "num_speakers",
+    "min_speakers",
+    "max_speakers",
+    "initial_prompt",
+    "hotwords",
+    "temperature",
+    "vad_filter",
+)
+
+
+def options_from(fields: dict[str, Any]) -> TranscribeOptions:
+    return build_options(**{k: fields[k] for k in OPTION_FIELDS})
+
+
 def check_format(fmt: str) -> str:
     fmt = (fmt or "json").strip().lower()
     if fmt not in FORMATS:
@@ -158,20 +179,7 @@ class TranscrevAI:
         """Transcribe one upload and answer at once (JSON transcript or txt/srt/vtt/tsv/rttm)."""
         try:
             fmt = check_format(output_format)
-            opts = build_options(
-                language=language,
-                task=task,
-                word_timestamps=word_timestamps,
-                beam_size=beam_size,
-                diarize=diarize,
-                num_speakers=num_speakers,
-                min_speakers=min_speakers,
-                max_speakers=max_speakers,
-                initial_prompt=initial_prompt,
-                hotwords=hotwords,
-                temperature=temperature,
-                vad_filter=vad_filter,
-            )
+            opts = options_from(locals())
             transcript = await self._transcribe(file, opts)
             return render(transcript, fmt)  # type: ignore[return-value]
         except Exception as exc:
@@ -225,20 +233,7 @@ class TranscrevAI:
         job_id = str(getattr(ctx.request.state, "task_id", "") or f"local-{time.time_ns()}")
         self.jobs.create(job_id, source_name=upload_name(file))
         try:
-            opts = build_options(
-                language=language,
-                task=task,
-                word_timestamps=word_timestamps,
-                beam_size=beam_size,
-                diarize=diarize,
-                num_speakers=num_speakers,
-                min_speakers=min_speakers,
-                max_speakers=max_speakers,
-                initial_prompt=initial_prompt,
-                hotwords=hotwords,
-                temperature=temperature,
-                vad_filter=vad_filter,
-            )
+            opts = options_from(locals())
             self.jobs.update(
                 job_id,
                 status="running",
