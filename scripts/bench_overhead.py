@@ -70,8 +70,13 @@ def main() -> None:
     print(f"plain faster-whisper transcribe : {p:6.1f} s  ({args.seconds / p:4.1f}× real time)")
     print(f"TranscrevAI service (/transcribe): {o:6.1f} s  ({args.seconds / o:4.1f}× real time)")
     print(f"TranscrevAI + diarization        : {d:6.1f} s  ({args.seconds / d:4.1f}× real time)")
-    print(f"time ratio ours/plain: {o / p:.2f} (target ≤ 1.15), {args.seconds:.0f} s of plenary audio")
-    print(f"diarization adds {100 * (d - o) / d:.0f} % of the transcribe+diarize time (target ≤ 15 %)")
+    print(
+        f"time ratio ours/plain: {o / p:.2f} (target ≤ 1.15), {args.seconds:.0f} s of plenary audio"
+    )
+    print(
+        f"diarization adds {100 * (d - o) / d:.0f} % of the transcribe+diarize time (target ≤ 15 %)"
+    )
+
 
 if __name__ == "__main__":
     main()

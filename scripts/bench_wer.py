@@ -40,7 +40,8 @@ def plain_transcribe(model: Any, path: Path, beam_size: int) -> tuple[str, float
 
 def main() -> int:
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--manifest", type=Path, default=MANIFEST)
     ap.add_argument("--ours", default="base", help="our configuration (evaluate.py syntax)")
     ap.add_argument("--limit", type=int)
@@ -59,8 +60,10 @@ def main() -> int:
     plain_transcribe(plain_model, items[0].audio_path, beam)
 
     rows: list[dict[str, Any]] = []
-    print(f"{'file':<28} {'dur':>5} {'WER ours':>9} {'WER plain':>9} {'s ours':>7} "
-          f"{'s plain':>7} {'ratio':>6}")
+    print(
+        f"{'file':<28} {'dur':>5} {'WER ours':>9} {'WER plain':>9} {'s ours':>7} "
+        f"{'s plain':>7} {'ratio':>6}"
+    )
     for n, item in enumerate(items):
         result: dict[str, Any] = {}
         duration = 0.0
@@ -70,32 +73,52 @@ def main() -> int:
                 text, duration = transcript.text, transcript.duration
             else:
                 text, wall, cpu = plain_transcribe(plain_model, item.audio_path, beam)
-            result[side] = {"hypothesis": text, **score(item.reference, text),
-                            **timing(wall, cpu, 0.0)}
+            result[side] = {
+                "hypothesis": text,
+                **score(item.reference, text),
+                **timing(wall, cpu, 0.0),
+            }
         for side in ("ours", "plain"):  # our decoder's duration serves both sides
-            result[side].update(timing(result[side]["seconds"], result[side]["cpu_seconds"],
-                                       duration))
+            result[side].update(
+                timing(result[side]["seconds"], result[side]["cpu_seconds"], duration)
+            )
         o, p = result["ours"], result["plain"]
         rows.append({"audio": str(item.audio_path), "reference": item.reference, **result})
-        print(f"{item.audio_path.name[:28]:<28} {duration:5.1f} {o['wer']:9.3f} {p['wer']:9.3f} "
-              f"{o['seconds']:7.2f} {p['seconds']:7.2f} {o['seconds'] / p['seconds']:6.2f}",
-              flush=True)
+        print(
+            f"{item.audio_path.name[:28]:<28} {duration:5.1f} {o['wer']:9.3f} {p['wer']:9.3f} "
+            f"{o['seconds']:7.2f} {p['seconds']:7.2f} {o['seconds'] / p['seconds']:6.2f}",
+            flush=True,
+        )
 
     ours, plain = (aggregate([r[side] for r in rows]) for side in ("ours", "plain"))
     ratios = speed_ratios(plain, ours)
-    print(f"\nours  ({config.label}): WER {ours['wer']:.2%}  CER {ours['cer']:.2%}  "
-          f"RTF {ours['rtf']:.3f}")
-    print(f"plain (beam {beam}, no VAD): WER {plain['wer']:.2%}  CER {plain['cer']:.2%}  "
-          f"RTF {plain['rtf']:.3f}")
-    print(f"time ours/plain: wall {ratios['wall']}  CPU {ratios['cpu']}  (target <= {TARGET_RATIO})")
+    print(
+        f"\nours  ({config.label}): WER {ours['wer']:.2%}  CER {ours['cer']:.2%}  "
+        f"RTF {ours['rtf']:.3f}"
+    )
+    print(
+        f"plain (beam {beam}, no VAD): WER {plain['wer']:.2%}  CER {plain['cer']:.2%}  "
+        f"RTF {plain['rtf']:.3f}"
+    )
+    print(
+        f"time ours/plain: wall {ratios['wall']}  CPU {ratios['cpu']}  (target <= {TARGET_RATIO})"
+    )
     wer_ok = ours["wer"] <= plain["wer"]
     speed_ok = (ratios["wall"] or 0) <= TARGET_RATIO
-    print(f"WER target (ours <= plain): {'met' if wer_ok else 'NOT met'}; "
-          f"speed target: {'met' if speed_ok else 'NOT met'}")
+    print(
+        f"WER target (ours <= plain): {'met' if wer_ok else 'NOT met'}; "
+        f"speed target: {'met' if speed_ok else 'NOT met'}"
+    )
     if args.report:
-        report = {"manifest": str(args.manifest), "ours": config.label,
-                  "options": config.options.model_dump(), "beam_size": beam, "items": rows,
-                  "aggregate": {"ours": ours, "plain": plain}, "time_ratio": ratios}
+        report = {
+            "manifest": str(args.manifest),
+            "ours": config.label,
+            "options": config.options.model_dump(),
+            "beam_size": beam,
+            "items": rows,
+            "aggregate": {"ours": ours, "plain": plain},
+            "time_ratio": ratios,
+        }
         args.report.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"report: {args.report}")
     return 0

@@ -44,8 +44,23 @@ from transcrevai.diarization.windows import (  # noqa: E402
 
 SCRIPT_VERSION = "1.0"
 SR = 16000
-AUDIO_EXT = {".wav", ".flac", ".ogg", ".opus", ".mp3", ".m4a", ".aac", ".wma", ".webm",
-             ".mp4", ".mkv", ".aiff", ".aif", ".au", ".sph"}
+AUDIO_EXT = {
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".opus",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".wma",
+    ".webm",
+    ".mp4",
+    ".mkv",
+    ".aiff",
+    ".aif",
+    ".au",
+    ".sph",
+}
 RESERVOIR = 50_000
 
 
@@ -70,8 +85,6 @@ def load_audio(path: Path) -> np.ndarray:
     if sr != SR:
         mono = soxr.resample(mono, sr, SR)
     return np.asarray(mono, dtype=np.float32)
-
-
 
 
 class Running:
@@ -100,8 +113,15 @@ class Running:
     def to_json(self, names: list[str]) -> dict[str, object]:
         std = np.sqrt(self.m2 / max(self.n - 1, 1))
         r = lambda a: [round(float(v), 6) for v in a]  # noqa: E731
-        return {"dim": len(names), "count": self.n, "names": names, "mean": r(self.mean),
-                "std": r(std), "min": r(self.min), "max": r(self.max)}
+        return {
+            "dim": len(names),
+            "count": self.n,
+            "names": names,
+            "mean": r(self.mean),
+            "std": r(std),
+            "min": r(self.min),
+            "max": r(self.max),
+        }
 
 
 def find_audio(corpus: Path, exclude: list[str]) -> list[Path]:
@@ -131,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print(f"no audio files under {args.corpus}", file=sys.stderr)
         return 1
-    kind_of: dict[str, FeatureKind] = {"mfcc": "mfcc", "spectral": "mfcc+spectral",
-                                       "ge2e": "ge2e"}
+    kind_of: dict[str, FeatureKind] = {"mfcc": "mfcc", "spectral": "mfcc+spectral", "ge2e": "ge2e"}
     extractors = {b: FeatureExtractor(DiarizationConfig(kind=kind_of[b])) for b in args.blocks}
     running = {b: Running(len(block_names(b, cfg.n_mfcc))) for b in args.blocks}
     rng = np.random.default_rng(args.seed)
@@ -164,21 +183,38 @@ def main(argv: list[str] | None = None) -> int:
         used.append(path)
         print(f"{path.relative_to(args.corpus)}: {len(windows)} windows", file=sys.stderr)
 
-    subsets = sorted({p.relative_to(args.corpus).parts[0] for p in used if
-                      len(p.relative_to(args.corpus).parts) > 1})
+    subsets = sorted(
+        {
+            p.relative_to(args.corpus).parts[0]
+            for p in used
+            if len(p.relative_to(args.corpus).parts) > 1
+        }
+    )
     provenance = {
-        "corpus": args.corpus.name, "subsets": subsets, "excluded": args.exclude,
-        "excluded_reason": args.exclude_reason, "files": len(used),
-        "audio_hours": round(audio_s / 3600, 4), "speech_hours": round(speech_s / 3600, 4),
-        "windows": seen, "date": dt.date.today().isoformat(),
+        "corpus": args.corpus.name,
+        "subsets": subsets,
+        "excluded": args.exclude,
+        "excluded_reason": args.exclude_reason,
+        "files": len(used),
+        "audio_hours": round(audio_s / 3600, 4),
+        "speech_hours": round(speech_s / 3600, 4),
+        "windows": seen,
+        "date": dt.date.today().isoformat(),
         "script": f"scripts/compute_ptbr_stats.py {SCRIPT_VERSION}",
         "vad": f"Silero (faster-whisper) via transcrevai.diarization.windows.speech_regions, "
-               f"pad {VAD_PAD_MS} ms, min silence {VAD_MIN_SILENCE_MS} ms",
-        "features": {"sample_rate": SR, "win": cfg.win, "hop": cfg.hop, "n_mfcc": cfg.n_mfcc,
-                     "blocks": args.blocks},
+        f"pad {VAD_PAD_MS} ms, min silence {VAD_MIN_SILENCE_MS} ms",
+        "features": {
+            "sample_rate": SR,
+            "win": cfg.win,
+            "hop": cfg.hop,
+            "n_mfcc": cfg.n_mfcc,
+            "blocks": args.blocks,
+        },
     }
-    out = {"provenance": provenance,
-           "blocks": {b: running[b].to_json(block_names(b, cfg.n_mfcc)) for b in args.blocks}}
+    out = {
+        "provenance": provenance,
+        "blocks": {b: running[b].to_json(block_names(b, cfg.n_mfcc)) for b in args.blocks},
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: {len(used)} files, {speech_s / 3600:.3f} h speech, {seen} windows")
@@ -208,8 +244,9 @@ def _put(rows: list[np.ndarray], slot: int, row: np.ndarray) -> None:
         rows[slot] = row
 
 
-def write_centroids(args: argparse.Namespace, sample: dict[str, list[np.ndarray]],
-                    provenance: dict[str, object]) -> None:
+def write_centroids(
+    args: argparse.Namespace, sample: dict[str, list[np.ndarray]], provenance: dict[str, object]
+) -> None:
     from sklearn.cluster import KMeans
 
     from transcrevai.diarization.normalization import load_stats, normalize
@@ -226,10 +263,17 @@ def write_centroids(args: argparse.Namespace, sample: dict[str, list[np.ndarray]
     labels = KMeans(n_clusters=k, n_init=4, random_state=args.seed).fit_predict(x)
     # Stored in raw feature units: at run time they get each request's own normalisation.
     cents = np.stack([raw[labels == j].mean(axis=0) for j in range(k)])
-    out = {"provenance": {**provenance, "k": k, "sampled_windows": len(x),
-                          "windows_per_centroid": np.bincount(labels, minlength=k).tolist()},
-           "kind": cfg.kind, "space": "raw features (FeatureExtractor.extract columns)",
-           "centroids": [[round(float(v), 6) for v in c] for c in cents]}
+    out = {
+        "provenance": {
+            **provenance,
+            "k": k,
+            "sampled_windows": len(x),
+            "windows_per_centroid": np.bincount(labels, minlength=k).tolist(),
+        },
+        "kind": cfg.kind,
+        "space": "raw features (FeatureExtractor.extract columns)",
+        "centroids": [[round(float(v), 6) for v in c] for c in cents],
+    }
     args.centroids_out.parent.mkdir(parents=True, exist_ok=True)
     args.centroids_out.write_text(json.dumps(out, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.centroids_out}: {k} centroids of {len(x)} windows ({cfg.kind})")

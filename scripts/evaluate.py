@@ -45,8 +45,16 @@ from transcrevai.evaluation.loaders import AUDIO_SUFFIXES  # noqa: E402
 from transcrevai.types import SpeakerTurn, TranscribeOptions, Transcript  # noqa: E402
 
 DER_COLLAR = 0.25
-_BOOL = {"on": True, "true": True, "1": True, "yes": True,
-         "off": False, "false": False, "0": False, "no": False}
+_BOOL = {
+    "on": True,
+    "true": True,
+    "1": True,
+    "yes": True,
+    "off": False,
+    "false": False,
+    "0": False,
+    "no": False,
+}
 
 
 def _flag(value: str) -> bool:
@@ -62,9 +70,11 @@ def _prompt(value: str) -> str | None:
         try:
             from transcrevai.prompts import DEFAULT_PT_PROMPT  # type: ignore[import-not-found]
         except ImportError as exc:
-            raise ValueError("prompt=default: transcrevai.prompts is absent (no PT default "
-                             "prompt is shipped: the ones measured raised WER, see "
-                             "docs/evaluation.md); pass the prompt text instead") from exc
+            raise ValueError(
+                "prompt=default: transcrevai.prompts is absent (no PT default "
+                "prompt is shipped: the ones measured raised WER, see "
+                "docs/evaluation.md); pass the prompt text instead"
+            ) from exc
         return str(DEFAULT_PT_PROMPT)
     if value.startswith("@"):
         return Path(value[1:]).read_text(encoding="utf-8").strip()
@@ -105,8 +115,9 @@ def parse_config(spec: str, base: TranscribeOptions | None = None) -> Config:
         elif pairs:  # a comma inside the previous value
             pairs[-1][1] += "," + part
         else:
-            raise ValueError(f"configuration {spec!r}: {part!r} is not key=value; "
-                             f"keys are {', '.join(KEYS)}")
+            raise ValueError(
+                f"configuration {spec!r}: {part!r} is not key=value; keys are {', '.join(KEYS)}"
+            )
     updates = {KEYS[k][0]: KEYS[k][1](v.strip()) for k, v in pairs}
     options = (base or TranscribeOptions()).model_copy(update=updates)
     return Config(spec, model, TranscribeOptions.model_validate(options.model_dump()))
@@ -148,14 +159,21 @@ class Runner:
 def score(reference: str, hypothesis: str) -> dict[str, Any]:
     """WER/CER counts plus the normalised texts they were computed on (for hand checks)."""
     rates = wer_per_utterance(reference, hypothesis)[0]
-    return {"ref_norm": normalize_pt(reference), "hyp_norm": normalize_pt(hypothesis),
-            **asdict(rates)}
+    return {
+        "ref_norm": normalize_pt(reference),
+        "hyp_norm": normalize_pt(hypothesis),
+        **asdict(rates),
+    }
 
 
 def timing(seconds: float, cpu: float, duration: float) -> dict[str, Any]:
     """Wall and CPU seconds and the real-time factor (seconds per second of audio)."""
-    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "duration": duration,
-            "rtf": round(seconds / duration, 4) if duration else None}
+    return {
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "duration": duration,
+        "rtf": round(seconds / duration, 4) if duration else None,
+    }
 
 
 def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,57 +182,74 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     rates = combine(ErrorRates(**{k: r[k] for k in fields}) for r in rows)
     seconds = sum(r["seconds"] for r in rows)
     audio = sum(r["duration"] for r in rows)
-    return {**asdict(rates), "seconds": round(seconds, 3),
-            "cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 3),
-            "audio_seconds": round(audio, 3), "rtf": round(seconds / audio, 4) if audio else None}
+    return {
+        **asdict(rates),
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(sum(r["cpu_seconds"] for r in rows), 3),
+        "audio_seconds": round(audio, 3),
+        "rtf": round(seconds / audio, 4) if audio else None,
+    }
 
 
 def speed_ratios(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float | None]:
     """B's time over A's, in wall and in CPU seconds (< 1: B is faster)."""
+
     def ratio(key: str) -> float | None:
         return round(b[key] / a[key], 4) if a[key] else None
 
     return {"wall": ratio("seconds"), "cpu": ratio("cpu_seconds")}
 
 
-def run_wer(items: Sequence[ManifestItem], configs: Sequence[Config],
-            runner: Runner) -> dict[str, Any]:
+def run_wer(
+    items: Sequence[ManifestItem], configs: Sequence[Config], runner: Runner
+) -> dict[str, Any]:
     """Each item through every configuration in turn (A then B), scored and timed."""
     out_items: list[dict[str, Any]] = []
     names = _short_labels(configs)
     print(_row(["file", "dur s"] + [f"{n} {m}" for n in names for m in ("WER", "CER", "RTF")]))
     for item in items:
-        entry: dict[str, Any] = {"audio": str(item.audio_path), "reference": item.reference,
-                                 "results": {}}
+        entry: dict[str, Any] = {
+            "audio": str(item.audio_path),
+            "reference": item.reference,
+            "results": {},
+        }
         cells: list[str] = []
         for config in configs:
             transcript, seconds, cpu = runner.transcribe(item.audio_path, config)
             entry["duration"] = transcript.duration
-            res = {"hypothesis": transcript.text, **score(item.reference, transcript.text),
-                   **timing(seconds, cpu, transcript.duration)}
+            res = {
+                "hypothesis": transcript.text,
+                **score(item.reference, transcript.text),
+                **timing(seconds, cpu, transcript.duration),
+            }
             entry["results"][config.label] = res
             cells += [f"{res['wer']:.3f}", f"{res['cer']:.3f}", f"{res['rtf'] or 0:.3f}"]
         out_items.append(entry)
         print(_row([item.audio_path.name, f"{entry['duration']:.1f}"] + cells), flush=True)
-    aggregates = {c.label: aggregate([i["results"][c.label] for i in out_items])
-                  for c in configs}
+    aggregates = {c.label: aggregate([i["results"][c.label] for i in out_items]) for c in configs}
     report: dict[str, Any] = {
         "mode": "compare" if len(configs) > 1 else "wer",
-        "configs": [{"label": c.label, "model": c.model,
-                     "options": c.options.model_dump()} for c in configs],
-        "items": out_items, "aggregate": aggregates,
+        "configs": [
+            {"label": c.label, "model": c.model, "options": c.options.model_dump()} for c in configs
+        ],
+        "items": out_items,
+        "aggregate": aggregates,
     }
     print()
     for name, c in zip(names, configs):
         a = aggregates[c.label]
-        print(f"{name} = {c.label}: WER {a['wer']:.2%}  CER {a['cer']:.2%}  "
-              f"({_errors(a)} errors / "
-              f"{a['ref_words']} words, {a['utterances']} files)  RTF {a['rtf']:.3f}")
+        print(
+            f"{name} = {c.label}: WER {a['wer']:.2%}  CER {a['cer']:.2%}  "
+            f"({_errors(a)} errors / "
+            f"{a['ref_words']} words, {a['utterances']} files)  RTF {a['rtf']:.3f}"
+        )
     if len(configs) == 2:
         a, b = (aggregates[c.label] for c in configs)
         report["speed_ratio"] = ratios = speed_ratios(a, b)
-        print(f"speed ratio B/A: wall {ratios['wall']}, CPU {ratios['cpu']} (time of B / time "
-              f"of A)  WER B - A: {(b['wer'] - a['wer']) * 100:+.2f} points")
+        print(
+            f"speed ratio B/A: wall {ratios['wall']}, CPU {ratios['cpu']} (time of B / time "
+            f"of A)  WER B - A: {(b['wer'] - a['wer']) * 100:+.2f} points"
+        )
     return report
 
 
@@ -247,8 +282,11 @@ def hypothesis_turns(transcript: Transcript) -> list[SpeakerTurn]:
     """The transcript's speaker turns, or its speaker-labelled segments when it has none."""
     if transcript.turns:
         return list(transcript.turns)
-    return [SpeakerTurn(start=s.start, end=s.end, speaker=s.speaker)
-            for s in transcript.segments if s.speaker]
+    return [
+        SpeakerTurn(start=s.start, end=s.end, speaker=s.speaker)
+        for s in transcript.segments
+        if s.speaker
+    ]
 
 
 def run_der(pairs: Sequence[tuple[Path, Path]], config: Config, runner: Runner) -> dict[str, Any]:
@@ -261,22 +299,45 @@ def run_der(pairs: Sequence[tuple[Path, Path]], config: Config, runner: Runner) 
         transcript, seconds, _ = runner.transcribe(audio, diar_config)
         hyp = hypothesis_turns(transcript)
         res = der(reference, hyp, collar=DER_COLLAR)
-        row = {"audio": str(audio), "rttm": str(rttm), **asdict(res), "seconds": round(seconds, 3),
-               "ref_speakers": len({t.speaker for t in reference}),
-               "hyp_speakers": len({t.speaker for t in hyp}),
-               "hypothesis": [t.model_dump() for t in hyp]}
+        row = {
+            "audio": str(audio),
+            "rttm": str(rttm),
+            **asdict(res),
+            "seconds": round(seconds, 3),
+            "ref_speakers": len({t.speaker for t in reference}),
+            "hyp_speakers": len({t.speaker for t in hyp}),
+            "hypothesis": [t.model_dump() for t in hyp],
+        }
         rows.append(row)
-        print(_row([audio.name, f"{res.der:.3f}", f"{res.missed:.2f}", f"{res.false_alarm:.2f}",
-                    f"{res.confusion:.2f}", f"{res.total:.2f}",
-                    f"{row['ref_speakers']}/{row['hyp_speakers']}"]), flush=True)
+        print(
+            _row(
+                [
+                    audio.name,
+                    f"{res.der:.3f}",
+                    f"{res.missed:.2f}",
+                    f"{res.false_alarm:.2f}",
+                    f"{res.confusion:.2f}",
+                    f"{res.total:.2f}",
+                    f"{row['ref_speakers']}/{row['hyp_speakers']}",
+                ]
+            ),
+            flush=True,
+        )
     total = sum(r["total"] for r in rows)
     errors = sum(r["missed"] + r["false_alarm"] + r["confusion"] for r in rows)
     overall = errors / total if total else 0.0
-    print(f"\ntotal DER {overall:.2%} over {total:.1f} s of reference speech "
-          f"({len(rows)} files, collar {DER_COLLAR} s)")
-    return {"mode": "der", "collar": DER_COLLAR, "config": config.label,
-            "options": options.model_dump(), "items": rows,
-            "aggregate": {"der": overall, "total": total, "errors": errors}}
+    print(
+        f"\ntotal DER {overall:.2%} over {total:.1f} s of reference speech "
+        f"({len(rows)} files, collar {DER_COLLAR} s)"
+    )
+    return {
+        "mode": "der",
+        "collar": DER_COLLAR,
+        "config": config.label,
+        "options": options.model_dump(),
+        "items": rows,
+        "aggregate": {"der": overall, "total": total, "errors": errors},
+    }
 
 
 # -- variety -------------------------------------------------------------------------------
@@ -308,16 +369,30 @@ def run_variety(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
 # -- command line --------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     mode = ap.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--wer", metavar="MANIFEST", type=Path,
-                      help="manifest or folder load_manifest understands")
-    mode.add_argument("--der", metavar="REF_DIR", type=Path,
-                      help="folder of audio files with same-stem .rttm references")
-    mode.add_argument("--variety", metavar="MANIFEST", type=Path,
-                      help="label<TAB>text file or a manifest with a variety column")
-    ap.add_argument("--compare", nargs=2, metavar=("CONFIG_A", "CONFIG_B"),
-                    help="with --wer: two configurations side by side (each file A then B)")
+    mode.add_argument(
+        "--wer", metavar="MANIFEST", type=Path, help="manifest or folder load_manifest understands"
+    )
+    mode.add_argument(
+        "--der",
+        metavar="REF_DIR",
+        type=Path,
+        help="folder of audio files with same-stem .rttm references",
+    )
+    mode.add_argument(
+        "--variety",
+        metavar="MANIFEST",
+        type=Path,
+        help="label<TAB>text file or a manifest with a variety column",
+    )
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("CONFIG_A", "CONFIG_B"),
+        help="with --wer: two configurations side by side (each file A then B)",
+    )
     ap.add_argument("--model", default="base", help="model or configuration (default base)")
     ap.add_argument("--beam-size", type=int, help="beam size (default 5)")
     ap.add_argument("--prompt", help="initial prompt ('default' = the documented PT prompt)")

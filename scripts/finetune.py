@@ -56,8 +56,13 @@ def load_tokenizer(folder: Path, language: str) -> WhisperTokenizerFast:
     """Whisper's fast tokenizer from a bare ``tokenizer.json`` (no hub, no vocab/merges files)."""
     return WhisperTokenizerFast(
         tokenizer_file=str(folder / "tokenizer.json"),
-        unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>",
-        pad_token="<|endoftext|>", language=language, task="transcribe", predict_timestamps=False,
+        unk_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        language=language,
+        task="transcribe",
+        predict_timestamps=False,
     )
 
 
@@ -66,12 +71,23 @@ def random_tiny(tokenizer_dir: Path, language: str) -> tuple[Any, WhisperProcess
     tokenizer = load_tokenizer(tokenizer_dir, language)
     ids = tokenizer.convert_tokens_to_ids
     config = WhisperConfig(
-        vocab_size=51865, num_mel_bins=80, d_model=64, encoder_layers=2, decoder_layers=2,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=128,
-        decoder_ffn_dim=128, max_source_positions=1500, max_target_positions=MAX_LABEL_TOKENS,
-        pad_token_id=ids("<|endoftext|>"), bos_token_id=ids("<|endoftext|>"),
-        eos_token_id=ids("<|endoftext|>"), decoder_start_token_id=ids("<|startoftranscript|>"),
-        suppress_tokens=[], begin_suppress_tokens=[220, ids("<|endoftext|>")],
+        vocab_size=51865,
+        num_mel_bins=80,
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        max_source_positions=1500,
+        max_target_positions=MAX_LABEL_TOKENS,
+        pad_token_id=ids("<|endoftext|>"),
+        bos_token_id=ids("<|endoftext|>"),
+        eos_token_id=ids("<|endoftext|>"),
+        decoder_start_token_id=ids("<|startoftranscript|>"),
+        suppress_tokens=[],
+        begin_suppress_tokens=[220, ids("<|endoftext|>")],
     )
     torch.manual_seed(0)
     model = WhisperForConditionalGeneration(config)
@@ -107,8 +123,9 @@ class SpeechDataset(torch.utils.data.Dataset):  # type: ignore[type-arg]
         self.rows = []
         for item in items:
             audio, _ = librosa.load(str(item.audio_path), sr=SR, mono=True)
-            features = processor.feature_extractor(audio, sampling_rate=SR,
-                                                   return_tensors="pt").input_features[0]
+            features = processor.feature_extractor(
+                audio, sampling_rate=SR, return_tensors="pt"
+            ).input_features[0]
             labels = processor.tokenizer(item.reference).input_ids[:MAX_LABEL_TOKENS]
             self.rows.append({"input_features": features, "labels": labels})
 
@@ -149,8 +166,12 @@ def split(items: list[Any], fraction: float, seed: int) -> tuple[list[Any], list
 def add_lora(model: Any, rank: int) -> Any:
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.05,
-                        target_modules=["q_proj", "k_proj", "v_proj", "out_proj"])
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.05,
+        target_modules=["q_proj", "k_proj", "v_proj", "out_proj"],
+    )
     model = get_peft_model(model, config)
     model.print_trainable_parameters()
     return model
@@ -165,9 +186,11 @@ def export_ct2(checkpoint: Path, out: Path, quantization: str) -> None:
     """
     from ctranslate2.converters import TransformersConverter
 
-    TransformersConverter(str(checkpoint), load_as_float16=False,
-                          copy_files=["tokenizer.json", "preprocessor_config.json"]
-                          ).convert(str(out), quantization=quantization, force=True)
+    TransformersConverter(
+        str(checkpoint),
+        load_as_float16=False,
+        copy_files=["tokenizer.json", "preprocessor_config.json"],
+    ).convert(str(out), quantization=quantization, force=True)
     gen_file = checkpoint / "generation_config.json"
     generation = json.loads(gen_file.read_text(encoding="utf-8")) if gen_file.is_file() else {}
     config = json.loads((out / "config.json").read_text(encoding="utf-8"))
@@ -194,15 +217,28 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     training_args = Seq2SeqTrainingArguments(
         output_dir=tempfile.mkdtemp(prefix="finetune-"),  # nothing is saved there (no checkpoints)
         per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.batch_size, learning_rate=args.lr,
-        num_train_epochs=args.epochs, max_steps=args.max_steps or -1,
-        warmup_steps=args.warmup_steps, logging_steps=1, save_strategy="no", report_to=[],
-        eval_strategy="no", seed=args.seed, fp16=cuda, use_cpu=not cuda,
-        remove_unused_columns=False, label_names=["labels"], dataloader_num_workers=0,
+        per_device_eval_batch_size=args.batch_size,
+        learning_rate=args.lr,
+        num_train_epochs=args.epochs,
+        max_steps=args.max_steps or -1,
+        warmup_steps=args.warmup_steps,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        eval_strategy="no",
+        seed=args.seed,
+        fp16=cuda,
+        use_cpu=not cuda,
+        remove_unused_columns=False,
+        label_names=["labels"],
+        dataloader_num_workers=0,
         disable_tqdm=True,
     )
     trainer = Seq2SeqTrainer(
-        model=model, args=training_args, train_dataset=train_set, eval_dataset=eval_set,
+        model=model,
+        args=training_args,
+        train_dataset=train_set,
+        eval_dataset=eval_set,
         data_collator=Collator(model.config.decoder_start_token_id),
     )
     before = trainer.evaluate()["eval_loss"] if eval_set else None
@@ -217,16 +253,25 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     # transformers 5 keeps the feature extractor inside processor_config.json; converters and
     # faster-whisper look for preprocessor_config.json
     processor.feature_extractor.save_pretrained(str(args.output))
-    log = {"model": args.model, "manifest": str(args.manifest), "train_items": len(train_set),
-           "eval_items": len(eval_items), "steps": trainer.state.global_step, "losses": losses,
-           "eval_loss_before": before, "eval_loss_after": after, "lora": args.lora}
+    log = {
+        "model": args.model,
+        "manifest": str(args.manifest),
+        "train_items": len(train_set),
+        "eval_items": len(eval_items),
+        "steps": trainer.state.global_step,
+        "losses": losses,
+        "eval_loss_before": before,
+        "eval_loss_after": after,
+        "lora": args.lora,
+    }
     (args.output / "training_log.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
     return log
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--model", required=True, help="HF Whisper dir or hub id, or random-tiny")
     ap.add_argument("--tokenizer", type=Path, help="folder with tokenizer.json (random-tiny)")
     ap.add_argument("--manifest", type=Path, required=True, help="any layout load_manifest reads")
@@ -243,8 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--freeze-encoder", action="store_true", help="train the decoder only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-ct2", type=Path, help="also write a CTranslate2 model here")
-    ap.add_argument("--quantization", default="int8_float16",
-                    help="CT2 weight type for --export-ct2 (int8_float16 runs as int8 on CPU)")
+    ap.add_argument(
+        "--quantization",
+        default="int8_float16",
+        help="CT2 weight type for --export-ct2 (int8_float16 runs as int8 on CPU)",
+    )
     return ap
 
 
@@ -254,8 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trained {log['steps']} steps on {log['train_items']} clips")
     print("loss per step: " + " ".join(f"{x:.3f}" for x in log["losses"]))
     if log["eval_loss_before"] is not None:
-        print(f"held-out loss: {log['eval_loss_before']:.3f} -> {log['eval_loss_after']:.3f} "
-              f"({log['eval_items']} clips)")
+        print(
+            f"held-out loss: {log['eval_loss_before']:.3f} -> {log['eval_loss_after']:.3f} "
+            f"({log['eval_items']} clips)"
+        )
     print(f"checkpoint: {args.output}")
     if args.export_ct2:
         export_ct2(args.output, args.export_ct2, args.quantization)

@@ -137,8 +137,7 @@ def mls_conversation(
         others = [s for s in speakers if s != prev] or speakers  # one speaker: monologue
         spk = order.pop(0) if order else str(rng.choice(others))
         piece = readers[spk].take(float(rng.uniform(*turn)), rng)
-        turns.append(SpeakerTurn(start=round(t, 3), end=round(t + len(piece) / SR, 3),
-                                 speaker=spk))
+        turns.append(SpeakerTurn(start=round(t, 3), end=round(t + len(piece) / SR, 3), speaker=spk))
         gap = np.zeros(int(rng.uniform(*pause) * SR), np.float32)
         chunks += [piece, gap]
         t += (len(piece) + len(gap)) / SR
@@ -172,8 +171,10 @@ def speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
 
 def rttm_lines(turns: list[SpeakerTurn], name: str = "conv") -> list[str]:
     """Reference turns as RTTM lines (handy when inspecting a failing case by hand)."""
-    return [f"SPEAKER {name} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>"
-            for t in turns]
+    return [
+        f"SPEAKER {name} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>"
+        for t in turns
+    ]
 
 
 def write(conv: Conversation, path: Path) -> Path:
@@ -181,8 +182,7 @@ def write(conv: Conversation, path: Path) -> Path:
     return path
 
 
-def der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn], collar: float = 0.25
-        ) -> float:
+def der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn], collar: float = 0.25) -> float:
     """Diarization error rate: transcrevai.evaluation.der when present, else a frame-based one.
 
     The fallback (10 ms frames, single-speaker reference, ``collar`` s either side of every
@@ -196,8 +196,7 @@ def der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn], collar: flo
     return float(shared_der(reference, hypothesis, collar=collar).der)
 
 
-def _frame_der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn], collar: float
-               ) -> float:
+def _frame_der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn], collar: float) -> float:
     from scipy.optimize import linear_sum_assignment
 
     step = 0.01

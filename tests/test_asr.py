@@ -32,8 +32,12 @@ def engine() -> WhisperEngine:
 
 def test_batch_keeps_order_across_option_groups(engine: WhisperEngine, espeak: None) -> None:
     a, b = synth.synthesize(A, "en-us"), synth.synthesize(B, "en-us")
-    jobs = [ChunkJob(a, language="en", beam_size=5), ChunkJob(b, language="en", beam_size=1),
-            ChunkJob(b, language="en", beam_size=5), ChunkJob(a, language="en", beam_size=1)]
+    jobs = [
+        ChunkJob(a, language="en", beam_size=5),
+        ChunkJob(b, language="en", beam_size=1),
+        ChunkJob(b, language="en", beam_size=5),
+        ChunkJob(a, language="en", beam_size=1),
+    ]
     out = engine.transcribe_batch(jobs)
     texts = [" ".join(s["text"] for s in r.segments) for r in out]
     assert simple_wer(A, texts[0]) <= 0.25 and simple_wer(A, texts[3]) <= 0.25
@@ -56,7 +60,11 @@ def test_noise_and_silence_do_not_hallucinate(tmp_path: Path) -> None:
     noise = (rng.standard_normal(16000 * 8) * 0.05).astype(np.float32)
     hum = (0.3 * np.sin(2 * np.pi * 220 * np.arange(16000 * 8) / 16000)).astype(np.float32)
     asr = LocalAsr(whisper_manager(Settings(), "tiny.en"))
-    for name, audio in (("noise", noise), ("hum", hum), ("silence", np.zeros(16000 * 8, np.float32))):
+    for name, audio in (
+        ("noise", noise),
+        ("hum", hum),
+        ("silence", np.zeros(16000 * 8, np.float32)),
+    ):
         path = tmp_path / f"{name}.wav"
         synth.write_wav(path, audio)
         decoded = load_audio(path)

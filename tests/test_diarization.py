@@ -48,8 +48,9 @@ def extractor() -> FeatureExtractor:
 
 def run(conv: Conversation, extractor: FeatureExtractor, **opts: object):
     options = TranscribeOptions(diarize=True, **opts)  # type: ignore[arg-type]
-    return diarize(conv.audio, speech_regions(conv.audio), conv.duration, options,
-                   CONFIG, extractor)
+    return diarize(
+        conv.audio, speech_regions(conv.audio), conv.duration, options, CONFIG, extractor
+    )
 
 
 # -- windows and turns (no audio) ---------------------------------------------------------------
@@ -77,10 +78,17 @@ def test_turns_nearest_centre_min_turn_and_gap_merge() -> None:
     wins = [(0.0, 1.5), (0.75, 2.25), (1.5, 3.0), (2.25, 3.75)]
     turns = build_turns(wins, [0, 0, 1, 1], frame=0.01)
     assert [(t.speaker, t.start, t.end) for t in turns] == [
-        ("SPEAKER_00", 0.0, 1.88), ("SPEAKER_01", 1.88, 3.75)]
+        ("SPEAKER_00", 0.0, 1.88),
+        ("SPEAKER_01", 1.88, 3.75),
+    ]
     # a 0.2 s run between two turns of another speaker is absorbed; a 0.4 s pause is merged
-    turns = build_turns([(0.0, 2.0), (2.0, 2.2), (2.2, 4.0), (4.4, 6.0)], [1, 0, 1, 1],
-                        frame=0.01, min_turn=0.3, merge_gap=0.5)
+    turns = build_turns(
+        [(0.0, 2.0), (2.0, 2.2), (2.2, 4.0), (4.4, 6.0)],
+        [1, 0, 1, 1],
+        frame=0.01,
+        min_turn=0.3,
+        merge_gap=0.5,
+    )
     assert [(t.speaker, t.start, t.end) for t in turns] == [("SPEAKER_00", 0.0, 6.0)]
     # labels are named in order of first appearance
     turns = build_turns([(0.0, 1.0), (2.0, 3.0), (4.0, 5.0)], [5, 2, 5], frame=0.01)
@@ -90,10 +98,17 @@ def test_turns_nearest_centre_min_turn_and_gap_merge() -> None:
 # -- options ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("opts", [
-    {"num_speakers": 0}, {"min_speakers": 3, "max_speakers": 2}, {"max_speakers": -1},
-    {"num_speakers": 5}, {"min_speakers": 5}, {"num_speakers": 3, "max_speakers": 2},
-])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        {"num_speakers": 0},
+        {"min_speakers": 3, "max_speakers": 2},
+        {"max_speakers": -1},
+        {"num_speakers": 5},
+        {"min_speakers": 5},
+        {"num_speakers": 3, "max_speakers": 2},
+    ],
+)
 def test_bad_speaker_options_are_invalid_requests(opts: dict[str, Any]) -> None:
     feats = np.random.default_rng(0).normal(size=(4, 256))
     wins = [(i * 0.75, i * 0.75 + 1.5) for i in range(4)]
@@ -117,8 +132,10 @@ def test_language_picks_normalisation() -> None:
     assert load_stats(CONFIG.stats_path) is not None, "stats/ptbr_feature_stats.json missing"
     assert resolve_mode(CONFIG, "pt") == "ptbr" and resolve_mode(CONFIG, None) == "ptbr"
     assert resolve_mode(CONFIG, "en") == "file"
-    assert resolve_mode(replace(CONFIG, stats_path=CONFIG.stats_path.with_name("x.json")),
-                        "pt") == "file"
+    assert (
+        resolve_mode(replace(CONFIG, stats_path=CONFIG.stats_path.with_name("x.json")), "pt")
+        == "file"
+    )
 
 
 def test_shipped_stats_have_provenance_and_exclude_the_evaluation_set() -> None:
@@ -163,8 +180,10 @@ def test_three_espeak_voices(extractor: FeatureExtractor) -> None:
 
 
 @needs_espeak
-@pytest.mark.skipif(not have_mbrola("br1") or not have_mbrola("br3"),
-                    reason="MBROLA br1/br3 voices are not installed (scripts/install_mbrola.sh)")
+@pytest.mark.skipif(
+    not have_mbrola("br1") or not have_mbrola("br3"),
+    reason="MBROLA br1/br3 voices are not installed (scripts/install_mbrola.sh)",
+)
 def test_two_mbrola_voices(extractor: FeatureExtractor) -> None:
     conv = espeak_conversation(["mb-br1", "mb-br3"], n_turns=6, seed=2)
     turns = run(conv, extractor)

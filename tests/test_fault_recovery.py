@@ -21,11 +21,13 @@ import pytest
 from tests import synth
 from tests.conftest import ROOT, Server, free_port, start_server, stop_server
 
-TEXT = ("The committee met on Monday to discuss the budget for the next year. "
-        "Several members asked for more money for schools and hospitals. "
-        "The chairman said the city could not afford new roads this winter. "
-        "After a long debate they agreed to vote again in two weeks. "
-        "Reporters waited outside the building until late in the evening.")
+TEXT = (
+    "The committee met on Monday to discuss the budget for the next year. "
+    "Several members asked for more money for schools and hospitals. "
+    "The chairman said the city could not afford new roads this winter. "
+    "After a long debate they agreed to vote again in two weeks. "
+    "Reporters waited outside the building until late in the evening."
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +93,9 @@ def test_runner_killed_mid_request_recovers(server: Server, long_en: Path) -> No
 
 def test_job_whose_worker_dies_is_reported_failed(server: Server, long_en: Path) -> None:
     with server.client() as c, open(long_en, "rb") as fh:
-        job = c.post("/jobs/transcribe/submit", files={"file": ("long.wav", fh)},
-                     data={"language": "en"}).json()["task_id"]
+        job = c.post(
+            "/jobs/transcribe/submit", files={"file": ("long.wav", fh)}, data={"language": "en"}
+        ).json()["task_id"]
     deadline = time.time() + 60
     while time.time() < deadline:
         st = httpx.get(f"{server.url}/jobs/{job}", timeout=5).json()
@@ -127,11 +130,21 @@ def test_corrupt_model_is_a_clear_startup_error(tmp_path: Path) -> None:
     (bad / "model.bin").write_bytes(np.random.default_rng(0).bytes(200_000))
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", "WHISPER_MODEL": str(bad),
-           "BENTOML_HOME": str(tmp_path / "home"), "JOBS_DIR": str(tmp_path / "jobs")}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("bentoml")), "serve", ".",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=open(log, "wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    env = {
+        **os.environ,
+        "BENTOML_DO_NOT_TRACK": "true",
+        "WHISPER_MODEL": str(bad),
+        "BENTOML_HOME": str(tmp_path / "home"),
+        "JOBS_DIR": str(tmp_path / "jobs"),
+    }
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("bentoml")), "serve", ".", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 60
         while time.time() < deadline and "cannot start" not in log.read_text(errors="replace"):
@@ -149,9 +162,15 @@ def test_corrupt_model_is_a_clear_startup_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = start_server(tmp_path_factory.mktemp("guarded"), {
-        "WHISPER_MODEL": "tiny.en", "MAX_UPLOAD_MB": "1", "MAX_DURATION_S": "10",
-        "TRANSCREVAI_API_KEYS": "k-one,k-two"})
+    s = start_server(
+        tmp_path_factory.mktemp("guarded"),
+        {
+            "WHISPER_MODEL": "tiny.en",
+            "MAX_UPLOAD_MB": "1",
+            "MAX_DURATION_S": "10",
+            "TRANSCREVAI_API_KEYS": "k-one,k-two",
+        },
+    )
     yield s
     stop_server(s)
 
@@ -162,11 +181,18 @@ def test_api_keys(guarded: Server, en_speech: tuple[Path, str]) -> None:
         assert c.get("/readyz").status_code == 200  # probes stay open
         r = c.post("/transcribe", files={"file": (path.name, path.read_bytes())})
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
-        r = c.post("/transcribe", files={"file": (path.name, path.read_bytes())},
-                   headers={"Authorization": "Bearer wrong"})
+        r = c.post(
+            "/transcribe",
+            files={"file": (path.name, path.read_bytes())},
+            headers={"Authorization": "Bearer wrong"},
+        )
         assert r.status_code == 401
-        r = c.post("/transcribe", files={"file": (path.name, path.read_bytes())},
-                   data={"language": "en"}, headers={"X-API-Key": "k-two"})
+        r = c.post(
+            "/transcribe",
+            files={"file": (path.name, path.read_bytes())},
+            data={"language": "en"},
+            headers={"X-API-Key": "k-two"},
+        )
         assert r.status_code == 200, r.text
 
 
@@ -187,14 +213,18 @@ def test_oversized_and_overlong_inputs_rejected_up_front(guarded: Server, tmp_pa
 
 
 def test_unload_and_reload_under_load(tmp_path: Path, en_speech: tuple[Path, str]) -> None:
-    s = start_server(tmp_path, {"WHISPER_MODEL": "tiny.en", "AUTO_UNLOAD_MODELS": "true",
-                                "MODEL_IDLE_TIMEOUT": "1"})
+    s = start_server(
+        tmp_path,
+        {"WHISPER_MODEL": "tiny.en", "AUTO_UNLOAD_MODELS": "true", "MODEL_IDLE_TIMEOUT": "1"},
+    )
     try:
         statuses: list[int] = []
         rss_loaded, rss_idle = [], []
         for _ in range(3):
             with cf.ThreadPoolExecutor(4) as pool:
-                statuses += [r.status_code for r in pool.map(lambda _: transcribe(s, en_speech[0]), range(4))]
+                statuses += [
+                    r.status_code for r in pool.map(lambda _: transcribe(s, en_speech[0]), range(4))
+                ]
             rss_loaded.append(httpx.get(s.url + "/status", timeout=10).json()["whisper"]["rss_mb"])
             time.sleep(3.5)
             st = httpx.get(s.url + "/status", timeout=10).json()["whisper"]

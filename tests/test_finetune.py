@@ -36,10 +36,14 @@ pytestmark = pytest.mark.slow  # torch import + 30 CPU steps + conversion: minut
 
 def _require_finetune_env() -> None:
     if not FT_PYTHON.is_file():
-        pytest.skip(f"{FT_PYTHON} is absent: fine-tuning needs its own venv with torch "
-                    "(docs/finetuning.md)")
-    probe = subprocess.run([str(FT_PYTHON), "-c", "import torch, transformers, peft, ctranslate2"],
-                           capture_output=True, text=True)
+        pytest.skip(
+            f"{FT_PYTHON} is absent: fine-tuning needs its own venv with torch (docs/finetuning.md)"
+        )
+    probe = subprocess.run(
+        [str(FT_PYTHON), "-c", "import torch, transformers, peft, ctranslate2"],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode:
         pytest.skip(f"the fine-tuning venv lacks torch/transformers/peft: {probe.stderr[-300:]}")
 
@@ -57,8 +61,13 @@ def _tokenizer_dir() -> Path:
 
 
 def _finetune(*args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(FT_PYTHON), str(ROOT / "scripts" / "finetune.py"), *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    proc = subprocess.run(
+        [str(FT_PYTHON), str(ROOT / "scripts" / "finetune.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -83,10 +92,26 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_tiny_model_trains_exports_imports_and_runs(corpus: Path, tmp_path: Path) -> None:
     tokenizer = _tokenizer_dir()
     hf, ct2 = tmp_path / "hf", tmp_path / "ct2"
-    proc = _finetune("--model", "random-tiny", "--tokenizer", str(tokenizer),
-                     "--manifest", str(corpus / "manifest.csv"), "--output", str(hf),
-                     "--max-steps", str(STEPS), "--lr", "2e-3", "--batch-size", "2",
-                     "--eval-split", "0.2", "--export-ct2", str(ct2))
+    proc = _finetune(
+        "--model",
+        "random-tiny",
+        "--tokenizer",
+        str(tokenizer),
+        "--manifest",
+        str(corpus / "manifest.csv"),
+        "--output",
+        str(hf),
+        "--max-steps",
+        str(STEPS),
+        "--lr",
+        "2e-3",
+        "--batch-size",
+        "2",
+        "--eval-split",
+        "0.2",
+        "--export-ct2",
+        str(ct2),
+    )
     log = json.loads((hf / "training_log.json").read_text(encoding="utf-8"))
     losses = log["losses"]
     assert len(losses) == STEPS and log["train_items"] == 5 and log["eval_items"] == 1
@@ -102,9 +127,20 @@ def test_tiny_model_trains_exports_imports_and_runs(corpus: Path, tmp_path: Path
 
     store = tmp_path / "bentoml"
     env = {**os.environ, "BENTOML_HOME": str(store), "BENTOML_DO_NOT_TRACK": "true"}
-    imported = subprocess.run([sys.executable, str(ROOT / "scripts" / "import_model.py"),
-                               str(ct2), "--name", "finetune-smoke"],
-                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    imported = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "import_model.py"),
+            str(ct2),
+            "--name",
+            "finetune-smoke",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert imported.returncode == 0, imported.stderr[-2000:]
     assert "Imported ct2-dir as finetune-smoke:" in imported.stdout
     (stored,) = [p for p in (store / "models" / "finetune-smoke").iterdir() if p.name != "latest"]
@@ -114,8 +150,13 @@ def test_tiny_model_trains_exports_imports_and_runs(corpus: Path, tmp_path: Path
 
     model = WhisperModel(str(stored), device="cpu", compute_type="int8", local_files_only=True)
     segments, info = model.transcribe(
-        str(corpus / "clip0.wav"), language="pt", beam_size=1, temperature=0.0,
-        condition_on_previous_text=False, without_timestamps=True)
+        str(corpus / "clip0.wav"),
+        language="pt",
+        beam_size=1,
+        temperature=0.0,
+        condition_on_previous_text=False,
+        without_timestamps=True,
+    )
     assert info.language == "pt"
     assert isinstance(" ".join(s.text for s in segments), str)
     lang, prob, _ = model.detect_language(audio=synth.synthesize(TEXTS[0], voice="pt-br"))
@@ -125,14 +166,37 @@ def test_tiny_model_trains_exports_imports_and_runs(corpus: Path, tmp_path: Path
 def test_lora_trains_adapters_and_merges_them(corpus: Path, tmp_path: Path) -> None:
     tokenizer = _tokenizer_dir()
     out = tmp_path / "lora"
-    _finetune("--model", "random-tiny", "--tokenizer", str(tokenizer), "--lora",
-              "--manifest", str(corpus / "manifest.csv"), "--output", str(out),
-              "--max-steps", "6", "--lr", "5e-3", "--batch-size", "3", "--eval-split", "0")
+    _finetune(
+        "--model",
+        "random-tiny",
+        "--tokenizer",
+        str(tokenizer),
+        "--lora",
+        "--manifest",
+        str(corpus / "manifest.csv"),
+        "--output",
+        str(out),
+        "--max-steps",
+        "6",
+        "--lr",
+        "5e-3",
+        "--batch-size",
+        "3",
+        "--eval-split",
+        "0",
+    )
     log = json.loads((out / "training_log.json").read_text(encoding="utf-8"))
     assert log["lora"] and len(log["losses"]) == 6 and log["losses"][-1] < log["losses"][0]
     weights = subprocess.run(
-        [str(FT_PYTHON), "-c",
-         "import sys; from safetensors import safe_open; "
-         "f = safe_open(sys.argv[1], 'pt'); print('\\n'.join(f.keys()))",
-         str(out / "model.safetensors")], capture_output=True, text=True, check=True).stdout
+        [
+            str(FT_PYTHON),
+            "-c",
+            "import sys; from safetensors import safe_open; "
+            "f = safe_open(sys.argv[1], 'pt'); print('\\n'.join(f.keys()))",
+            str(out / "model.safetensors"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "q_proj.weight" in weights and "lora" not in weights  # merged: a plain Whisper

@@ -17,10 +17,15 @@ SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
 def test_generic_csv_resolves_relative_paths_and_optional_columns() -> None:
     items = load_manifest(DATA / "generic" / "manifest.csv")
     assert items == [
-        ManifestItem((DATA / "generic" / "audio" / "a.wav").resolve(),
-                     "Olá, mundo: isto é um teste", "ana", "pt-BR"),
-        ManifestItem((DATA / "generic" / "audio" / "b.wav").resolve(),
-                     "bom dia a todos", None, "pt-PT"),
+        ManifestItem(
+            (DATA / "generic" / "audio" / "a.wav").resolve(),
+            "Olá, mundo: isto é um teste",
+            "ana",
+            "pt-BR",
+        ),
+        ManifestItem(
+            (DATA / "generic" / "audio" / "b.wav").resolve(), "bom dia a todos", None, "pt-PT"
+        ),
     ]
     assert load_manifest(DATA / "generic") == items  # a folder holding manifest.csv
 
@@ -35,7 +40,9 @@ def test_generic_tsv() -> None:
 def test_coraa_metadata() -> None:
     items = load_manifest(DATA / "coraa" / "metadata_test_final.csv")
     assert [i.audio_path.relative_to((DATA / "coraa").resolve()).as_posix() for i in items] == [
-        "train/alip/ALIP_1.wav", "train/nurc/SP_2.wav"]
+        "train/alip/ALIP_1.wav",
+        "train/nurc/SP_2.wav",
+    ]
     assert items[0].reference == "e eu fui pra lá né, com dezesseis anos"
     assert {i.variety for i in items} == {"pt-BR"}
 
@@ -92,16 +99,25 @@ def test_absent_manifest_and_empty_folder(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "label"),
-    [("pt_br", "pt-BR"), ("PT-PT", "pt-PT"), ("Português de Portugal", "pt-PT"),
-     ("Angola", "pt-AF"), ("pt", None), ("", None), ("Brasil, Portugal", None),
-     ("galego", "galego")],
+    [
+        ("pt_br", "pt-BR"),
+        ("PT-PT", "pt-PT"),
+        ("Português de Portugal", "pt-PT"),
+        ("Angola", "pt-AF"),
+        ("pt", None),
+        ("", None),
+        ("Brasil, Portugal", None),
+        ("galego", "galego"),
+    ],
 )
 def test_normalize_variety(raw: str, label: str | None) -> None:
     assert normalize_variety(raw) == label
 
 
-@pytest.mark.skipif(not (SHARED_AUDIO / "manifest.csv").is_file(),
-                    reason="../shared/audio/manifest.csv absent (real test audio not mounted)")
+@pytest.mark.skipif(
+    not (SHARED_AUDIO / "manifest.csv").is_file(),
+    reason="../shared/audio/manifest.csv absent (real test audio not mounted)",
+)
 def test_real_shared_manifest() -> None:
     items = load_manifest(SHARED_AUDIO / "manifest.csv")
     assert len(items) == 38

@@ -28,8 +28,11 @@ from transcrevai.evaluation.numbers_pt import parse_number, spell_int, spell_ord
         (1_000_000, "um milhão"),
         (1_200_000, "um milhão e duzentos mil"),
         (2_009_001, "dois milhões e nove mil e um"),
-        (999_999_999, "novecentos e noventa e nove milhões novecentos e noventa e nove mil "
-                      "novecentos e noventa e nove"),
+        (
+            999_999_999,
+            "novecentos e noventa e nove milhões novecentos e noventa e nove mil "
+            "novecentos e noventa e nove",
+        ),
     ],
 )
 def test_spell_int(n: int, words: str) -> None:
@@ -53,8 +56,13 @@ def test_parse_inverts_spell_on_a_sample() -> None:
 
 @pytest.mark.parametrize(
     ("n", "feminine", "words"),
-    [(1, False, "primeiro"), (2, True, "segunda"), (21, False, "vigésimo primeiro"),
-     (400, False, "quadringentésimo"), (1000, True, "milésima")],
+    [
+        (1, False, "primeiro"),
+        (2, True, "segunda"),
+        (21, False, "vigésimo primeiro"),
+        (400, False, "quadringentésimo"),
+        (1000, True, "milésima"),
+    ],
 )
 def test_spell_ordinal(n: int, feminine: bool, words: str) -> None:
     assert spell_ordinal(n, feminine) == words
@@ -65,33 +73,48 @@ def test_spell_ordinal(n: int, feminine: bool, words: str) -> None:
     [
         # case, NFC (E + combining acute), punctuation, hyphens and apostrophes
         ("E\u0301 VERDADE!", "é verdade"),
-        ("Acredita-se que o guarda-chuva, o copo d'água...", "acredita se que o guarda chuva o "
-         "copo d água"),
+        (
+            "Acredita-se que o guarda-chuva, o copo d'água...",
+            "acredita se que o guarda chuva o copo d água",
+        ),
         # annotations
         ("[Música] Bom dia (risos) a todos <unk>", "bom dia a todos"),
         # abbreviations
-        ("O Sr. Presidente e a Sra. Deputada; Srs. e Sras.", "o senhor presidente e a senhora "
-         "deputada senhores e senhoras"),
-        ("Dr. João, Dra. Maria, Prof. Rui, Profa. Ana, prof.ª Eva",
-         "doutor joão doutora maria professor rui professora ana professora eva"),
-        ("Peço a V.Exa. e a V. Ex.ª, etc.", "peço a vossa excelência e a vossa excelência et "
-         "cetera"),
+        (
+            "O Sr. Presidente e a Sra. Deputada; Srs. e Sras.",
+            "o senhor presidente e a senhora deputada senhores e senhoras",
+        ),
+        (
+            "Dr. João, Dra. Maria, Prof. Rui, Profa. Ana, prof.ª Eva",
+            "doutor joão doutora maria professor rui professora ana professora eva",
+        ),
+        (
+            "Peço a V.Exa. e a V. Ex.ª, etc.",
+            "peço a vossa excelência e a vossa excelência et cetera",
+        ),
         ("século III a.C. e 3 d. C.", "século três antes de cristo e três depois de cristo"),
         ("nº 5, n.º 6 e art. 107", "número cinco número seis e artigo cento e sete"),
         # units, currency, time, percent, ordinals, degrees
-        ("10 km, 1 km, 120 km/h, 5kg", "dez quilômetros um quilômetro cento e vinte quilômetros "
-         "por hora cinco quilos"),
+        (
+            "10 km, 1 km, 120 km/h, 5kg",
+            "dez quilômetros um quilômetro cento e vinte quilômetros por hora cinco quilos",
+        ),
         ("são dezasseis quilómetros", "são dezesseis quilômetros"),
-        ("R$ 1.200,50 e US$ 3 e 2 €", "mil e duzentos reais e cinquenta centavos e três dólares "
-         "e dois euros"),
+        (
+            "R$ 1.200,50 e US$ 3 e 2 €",
+            "mil e duzentos reais e cinquenta centavos e três dólares e dois euros",
+        ),
         ("R$ 5 mil e R$ 2 milhões", "cinco mil reais e dois milhões de reais"),
         ("às 10h30 e à 1h", "às dez horas e trinta e à um hora"),
         ("12% e 12 % e doze por cento", "doze por cento e doze por cento e doze por cento"),
         ("o 1º lugar e a 2.ª volta", "o primeiro lugar e a segunda volta"),
         ("30°C e 30°", "trinta graus celsius e trinta graus"),
         # digit grouping and decimals
-        ("1.188 votos e 6.235,5 reais", "mil cento e oitenta e oito votos e seis mil duzentos e "
-         "trinta e cinco vírgula cinco reais"),
+        (
+            "1.188 votos e 6.235,5 reais",
+            "mil cento e oitenta e oito votos e seis mil duzentos e "
+            "trinta e cinco vírgula cinco reais",
+        ),
         ("3.5 e 3,5 e 12,05", "três vírgula cinco e três vírgula cinco e doze vírgula zero cinco"),
         ("agente 007", "agente zero zero sete"),
         ("1234567890", "1234567890"),
@@ -111,8 +134,10 @@ def test_normalize_words(text: str, expected: str) -> None:
     [
         ("nestor pestana duzentos e sessenta e seis", "nestor pestana 266"),
         ("dois mil e vinte e três, dois mil vinte e três, 2023", "2023 2023 2023"),
-        ("um milhão, 2 milhões, dois milhões, 3 mil, três mil",
-         "1000000 2000000 2000000 3000 3000"),
+        (
+            "um milhão, 2 milhões, dois milhões, 3 mil, três mil",
+            "1000000 2000000 2000000 3000 3000",
+        ),
         ("três vírgula cinco, zero vírgula zero cinco", "3,5 0,05"),
         ("dois e três", "2 e 3"),
         ("cem por cento", "100 por cento"),

@@ -77,7 +77,8 @@ def test_real_references_against_reformatted_copies() -> None:
     items = load_manifest(SHARED_MANIFEST, check_files=False)
     refs = [item.reference for item in items]
     reformatted = [
-        (r[0].upper() + r[1:] + ".").replace("duzentos e sessenta e seis", "266")
+        (r[0].upper() + r[1:] + ".")
+        .replace("duzentos e sessenta e seis", "266")
         .replace(" 20 ", " vinte ")
         for r in refs
     ]

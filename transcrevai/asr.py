@@ -149,9 +149,7 @@ class WhisperEngine:
                     tails.append((i, end))
         if not tails:
             return
-        rest = [
-            replace(jobs[i], audio=jobs[i].audio[int(end * SAMPLE_RATE) :]) for i, end in tails
-        ]
+        rest = [replace(jobs[i], audio=jobs[i].audio[int(end * SAMPLE_RATE) :]) for i, end in tails]
         more = self._transcribe_once(rest)
         self._continue_truncated(rest, more, depth + 1)
         for (i, end), extra in zip(tails, more):
@@ -256,7 +254,9 @@ class WhisperEngine:
             # a loop that is also unlikely or probably silence is a hallucination; a confident
             # repetition is real speech (people do repeat themselves) and is kept
             looping = s.compression_ratio > g.compression_ratio_threshold
-            doubtful = s.avg_logprob < g.log_prob_threshold or s.no_speech_prob > g.no_speech_threshold
+            doubtful = (
+                s.avg_logprob < g.log_prob_threshold or s.no_speech_prob > g.no_speech_threshold
+            )
             if looping and doubtful:
                 dropped += 1
                 continue

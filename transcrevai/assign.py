@@ -35,8 +35,9 @@ class _Turns:
         """Max summed overlap; else the turn containing the midpoint; else the nearest turn."""
         overlap = np.minimum(self.end, end) - np.maximum(self.start, start)
         if (overlap > 0).any():
-            per_speaker = np.bincount(self.label, weights=np.maximum(overlap, 0.0),
-                                      minlength=len(self.speakers))
+            per_speaker = np.bincount(
+                self.label, weights=np.maximum(overlap, 0.0), minlength=len(self.speakers)
+            )
             return self.speakers[int(np.argmax(per_speaker))]
         mid = (start + end) / 2
         distance = np.maximum.reduce([self.start - mid, mid - self.end, np.zeros(len(self.end))])
@@ -61,8 +62,15 @@ def _split(segment: Segment) -> list[Segment]:
     if len(runs) == 1:
         return [segment.model_copy(update={"speaker": runs[0][0].speaker})]
     return [
-        segment.model_copy(update={"start": run[0].start, "end": run[-1].end,
-                                   "text": _join(run), "words": run, "speaker": run[0].speaker})
+        segment.model_copy(
+            update={
+                "start": run[0].start,
+                "end": run[-1].end,
+                "text": _join(run),
+                "words": run,
+                "speaker": run[0].speaker,
+            }
+        )
         for run in runs
     ]
 

@@ -17,9 +17,21 @@ from .types import Transcript
 RESPONSE_FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 DEFAULT_ALIAS = "whisper-1"
 _LANG_NAMES = {
-    "pt": "portuguese", "en": "english", "es": "spanish", "fr": "french", "de": "german",
-    "it": "italian", "nl": "dutch", "ca": "catalan", "gl": "galician", "ja": "japanese",
-    "zh": "chinese", "ru": "russian", "ar": "arabic", "hi": "hindi", "ko": "korean",
+    "pt": "portuguese",
+    "en": "english",
+    "es": "spanish",
+    "fr": "french",
+    "de": "german",
+    "it": "italian",
+    "nl": "dutch",
+    "ca": "catalan",
+    "gl": "galician",
+    "ja": "japanese",
+    "zh": "chinese",
+    "ru": "russian",
+    "ar": "arabic",
+    "hi": "hindi",
+    "ko": "korean",
 }
 
 
@@ -28,12 +40,15 @@ def model_list(served: str) -> dict[str, Any]:
     ids = [DEFAULT_ALIAS] + ([served] if served and served != DEFAULT_ALIAS else [])
     return {
         "object": "list",
-        "data": [{"id": i, "object": "model", "created": created, "owned_by": "transcrevai"} for i in ids],
+        "data": [
+            {"id": i, "object": "model", "created": created, "owned_by": "transcrevai"} for i in ids
+        ],
     }
 
 
-def check_request(model: str | None, response_format: str | None, served: str,
-                  granularities: list[str]) -> str:
+def check_request(
+    model: str | None, response_format: str | None, served: str, granularities: list[str]
+) -> str:
     fmt = (response_format or "json").strip()
     if fmt not in RESPONSE_FORMATS:
         raise InvalidRequestError(

@@ -38,37 +38,50 @@ PRUNING: dict[str, float] = {"ge2e": 0.25, "ge2e+mfcc": 0.25, "mfcc": 0.1, "mfcc
 # conversations (2-4 speakers) and the smallest on 20 monologues. GE2E: a wide empty gap (0.027
 # vs 0.126 with "ptbr"); the MFCC kinds overlap, so they misjudge a few files.
 SINGLE_THRESHOLDS: dict[tuple[str, str], float] = {
-    ("ge2e", "ptbr"): 0.06, ("ge2e", "file"): 0.055, ("ge2e", "population"): 0.104,
-    ("ge2e+mfcc", "ptbr"): 0.07, ("ge2e+mfcc", "file"): 0.06, ("ge2e+mfcc", "population"): 0.108,
-    ("mfcc", "ptbr"): 0.062, ("mfcc", "file"): 0.041, ("mfcc", "population"): 0.127,
-    ("mfcc+spectral", "ptbr"): 0.037, ("mfcc+spectral", "file"): 0.032,
+    ("ge2e", "ptbr"): 0.06,
+    ("ge2e", "file"): 0.055,
+    ("ge2e", "population"): 0.104,
+    ("ge2e+mfcc", "ptbr"): 0.07,
+    ("ge2e+mfcc", "file"): 0.06,
+    ("ge2e+mfcc", "population"): 0.108,
+    ("mfcc", "ptbr"): 0.062,
+    ("mfcc", "file"): 0.041,
+    ("mfcc", "population"): 0.127,
+    ("mfcc+spectral", "ptbr"): 0.037,
+    ("mfcc+spectral", "file"): 0.032,
     ("mfcc+spectral", "population"): 0.083,
 }
 DEFAULT_SINGLE = 0.06
 SWITCH_PENALTY = 0.3  # Viterbi change cost in cosine units: 0.2-0.4 measured equally good
 
 
-def check_counts(n: int, num_speakers: int | None, min_speakers: int | None,
-                 max_speakers: int | None) -> tuple[int, int, int | None]:
+def check_counts(
+    n: int, num_speakers: int | None, min_speakers: int | None, max_speakers: int | None
+) -> tuple[int, int, int | None]:
     """Validated (lo, hi, fixed) speaker-count bounds for ``n`` windows (see module doc)."""
-    for name, v in (("num_speakers", num_speakers), ("min_speakers", min_speakers),
-                    ("max_speakers", max_speakers)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))
-                              or v < 1):
+    for name, v in (
+        ("num_speakers", num_speakers),
+        ("min_speakers", min_speakers),
+        ("max_speakers", max_speakers),
+    ):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
             raise InvalidRequestError(f"{name} must be a whole number >= 1, got {v!r}")
     if min_speakers is not None and max_speakers is not None and min_speakers > max_speakers:
         raise InvalidRequestError("min_speakers must not be greater than max_speakers")
     if num_speakers is not None:
         if (min_speakers is not None and num_speakers < min_speakers) or (
-                max_speakers is not None and num_speakers > max_speakers):
+            max_speakers is not None and num_speakers > max_speakers
+        ):
             raise InvalidRequestError("num_speakers must lie between min_speakers and max_speakers")
         if 0 < n < num_speakers:
             raise InvalidRequestError(
-                f"num_speakers={num_speakers} but the audio has only {n} speech windows")
+                f"num_speakers={num_speakers} but the audio has only {n} speech windows"
+            )
         return num_speakers, num_speakers, num_speakers
     if min_speakers is not None and 0 < n < min_speakers:
         raise InvalidRequestError(
-            f"min_speakers={min_speakers} but the audio has only {n} speech windows")
+            f"min_speakers={min_speakers} but the audio has only {n} speech windows"
+        )
     lo = min_speakers or 1
     hi = min(max_speakers or n, n) if n else (max_speakers or lo)
     return lo, max(hi, lo), None
@@ -151,17 +164,24 @@ def viterbi(scores: np.ndarray, penalty: float) -> np.ndarray:
     return path
 
 
-def resegment(x: np.ndarray, labels: np.ndarray, k: int, penalty: float, rounds: int = 2
-              ) -> np.ndarray:
+def resegment(
+    x: np.ndarray, labels: np.ndarray, k: int, penalty: float, rounds: int = 2
+) -> np.ndarray:
     """Viterbi re-labelling against cluster centroids; a cluster left empty disappears."""
     for _ in range(rounds):
         labels = viterbi(x @ _centroids(x, labels, k).T, penalty)
     return labels
 
 
-def cluster(x: np.ndarray, num_speakers: int | None = None, min_speakers: int | None = None,
-            max_speakers: int | None = None, config: DiarizationConfig | None = None,
-            voices: np.ndarray | None = None, mode: str = "ptbr") -> np.ndarray:
+def cluster(
+    x: np.ndarray,
+    num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
+    config: DiarizationConfig | None = None,
+    voices: np.ndarray | None = None,
+    mode: str = "ptbr",
+) -> np.ndarray:
     """Cluster label per window (time-ordered unit rows from ``normalize`` in ``mode``)."""
     config = config or DiarizationConfig()
     n = len(x)
@@ -175,7 +195,8 @@ def cluster(x: np.ndarray, num_speakers: int | None = None, min_speakers: int | 
     if (fixed or lo) >= n:  # as many speakers as windows
         return np.arange(n)
     single = config.single_speaker_threshold or SINGLE_THRESHOLDS.get(
-        (config.kind, mode), DEFAULT_SINGLE)
+        (config.kind, mode), DEFAULT_SINGLE
+    )
     penalty = config.switch_penalty or SWITCH_PENALTY
     w, v = laplacian_spectrum(x, config.pruning or PRUNING.get(config.kind, 0.25))
     k = fixed or estimate_count(w, lo, min(hi, n - 1), single)

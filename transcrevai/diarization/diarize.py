@@ -70,5 +70,12 @@ def diarize(
         return []
     extractor = extractor or get_extractor(config)
     feats = extractor.extract(cut_windows(audio, windows, config.sample_rate))
-    return cluster_and_segment(feats, windows, options.num_speakers, options.min_speakers,
-                               options.max_speakers, config, language=options.language)
+    return cluster_and_segment(
+        feats,
+        windows,
+        options.num_speakers,
+        options.min_speakers,
+        options.max_speakers,
+        config,
+        language=options.language,
+    )

@@ -81,8 +81,9 @@ def _mean_std(x: np.ndarray) -> np.ndarray:
     return np.concatenate([x.mean(axis=-1), x.std(axis=-1)], axis=-1)
 
 
-def mfcc_block(y: np.ndarray, sr: int, n_mfcc: int = 20, power: np.ndarray | None = None
-               ) -> np.ndarray:
+def mfcc_block(
+    y: np.ndarray, sr: int, n_mfcc: int = 20, power: np.ndarray | None = None
+) -> np.ndarray:
     """(n, samples) equal-length windows -> (n, 6*n_mfcc): MFCC, Δ, ΔΔ pooled mean and std."""
     if power is None:
         power = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)) ** 2
@@ -104,17 +105,24 @@ def spectral_block(y: np.ndarray, sr: int, power: np.ndarray | None = None) -> n
     Pitch (YIN) is summarised over frames louder than the window's median energy, where it is
     most likely voiced: log F0 mean/std and the share of such frames inside the F0 range.
     """
-    mag = np.sqrt(power) if power is not None else np.abs(
-        librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
-    shape = np.concatenate([
-        np.log1p(librosa.feature.spectral_centroid(S=mag, sr=sr, n_fft=N_FFT)),
-        np.log1p(librosa.feature.spectral_bandwidth(S=mag, sr=sr, n_fft=N_FFT)),
-        np.log1p(librosa.feature.spectral_rolloff(S=mag, sr=sr, n_fft=N_FFT)),
-        np.log(librosa.feature.spectral_flatness(S=mag) + 1e-6),
-        librosa.feature.zero_crossing_rate(y, frame_length=N_FFT, hop_length=HOP)[
-            ..., : mag.shape[-1]],
-        librosa.feature.spectral_contrast(S=mag, sr=sr, n_fft=N_FFT, fmin=100.0, n_bands=6),
-    ], axis=-2)
+    mag = (
+        np.sqrt(power)
+        if power is not None
+        else np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP))
+    )
+    shape = np.concatenate(
+        [
+            np.log1p(librosa.feature.spectral_centroid(S=mag, sr=sr, n_fft=N_FFT)),
+            np.log1p(librosa.feature.spectral_bandwidth(S=mag, sr=sr, n_fft=N_FFT)),
+            np.log1p(librosa.feature.spectral_rolloff(S=mag, sr=sr, n_fft=N_FFT)),
+            np.log(librosa.feature.spectral_flatness(S=mag) + 1e-6),
+            librosa.feature.zero_crossing_rate(y, frame_length=N_FFT, hop_length=HOP)[
+                ..., : mag.shape[-1]
+            ],
+            librosa.feature.spectral_contrast(S=mag, sr=sr, n_fft=N_FFT, fmin=100.0, n_bands=6),
+        ],
+        axis=-2,
+    )
     f0 = librosa.yin(y, fmin=F0_MIN, fmax=F0_MAX, sr=sr, frame_length=F0_FRAME, hop_length=HOP)
     energy = (mag**2).sum(axis=-2)[..., : f0.shape[-1]]
     f0 = f0[..., : energy.shape[-1]]
@@ -128,9 +136,16 @@ def spectral_block(y: np.ndarray, sr: int, power: np.ndarray | None = None) -> n
     f0_mean = np.where(ok.any(axis=-1), f0_mean, np.log(150.0))
     pooled = _mean_std(shape)
     k = shape.shape[-2]
-    return np.concatenate([
-        pooled[..., :k], f0_mean[..., None], pooled[..., k:], f0_std[..., None], voiced[..., None]
-    ], axis=-1)
+    return np.concatenate(
+        [
+            pooled[..., :k],
+            f0_mean[..., None],
+            pooled[..., k:],
+            f0_std[..., None],
+            voiced[..., None],
+        ],
+        axis=-1,
+    )
 
 
 class FeatureExtractor:

@@ -42,8 +42,10 @@ class FeatureStats:
     provenance: dict[str, object]
 
     def covers(self, kind: str, n_mfcc: int = 20) -> bool:
-        return all(b in self.blocks and self.blocks[b].mean.size == sl.stop - sl.start
-                   for b, sl, _ in layout(kind, n_mfcc))
+        return all(
+            b in self.blocks and self.blocks[b].mean.size == sl.stop - sl.start
+            for b, sl, _ in layout(kind, n_mfcc)
+        )
 
 
 @lru_cache(maxsize=8)
@@ -88,8 +90,9 @@ def resolve_mode(config: DiarizationConfig, language: str | None) -> str:
     return "file"
 
 
-def _transform(x: np.ndarray, mode: str, prior: BlockStats | None, prior_windows: float
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _transform(
+    x: np.ndarray, mode: str, prior: BlockStats | None, prior_windows: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(centre, scale) of one block for this request's rows ``x``."""
     d = x.shape[1]
     if mode == "none" or (mode == "file" and len(x) < 2):
@@ -107,9 +110,13 @@ def _transform(x: np.ndarray, mode: str, prior: BlockStats | None, prior_windows
     return centre, np.sqrt(var)
 
 
-def normalize(feats: np.ndarray, config: DiarizationConfig, language: str | None = "pt",
-              mode: str | None = None, extra: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray | None]:
+def normalize(
+    feats: np.ndarray,
+    config: DiarizationConfig,
+    language: str | None = "pt",
+    mode: str | None = None,
+    extra: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw ``extract`` rows of ONE request -> weighted unit rows (dot product = affinity).
 
     ``extra`` rows (raw-space typical-voice centroids) get the same transform as the windows,
@@ -130,8 +137,9 @@ def normalize(feats: np.ndarray, config: DiarizationConfig, language: str | None
         scale = np.maximum(scale, max(EPS, SCALE_FLOOR * float(np.median(scale))))
         parts.append(_unit((feats[:, sl] - centre) / scale, weight))
         if extra is not None:
-            extra_parts.append(_unit((np.asarray(extra, np.float64)[:, sl] - centre) / scale,
-                                     weight))
+            extra_parts.append(
+                _unit((np.asarray(extra, np.float64)[:, sl] - centre) / scale, weight)
+            )
     x = np.concatenate(parts, axis=1)
     return x, (np.concatenate(extra_parts, axis=1) if extra is not None else None)
 

@@ -24,8 +24,9 @@ from transcrevai.types import SpeakerTurn
 Run = tuple[float, float, int]  # start, end, cluster label
 
 
-def frame_labels(windows: Sequence[tuple[float, float]], labels: Sequence[int], frame: float
-                 ) -> np.ndarray:
+def frame_labels(
+    windows: Sequence[tuple[float, float]], labels: Sequence[int], frame: float
+) -> np.ndarray:
     """Label per ``frame``-second frame (-1 = no window covers it), nearest window centre wins."""
     if not len(windows):
         return np.zeros(0, dtype=np.int64)
@@ -52,8 +53,11 @@ def runs_from_frames(lab: np.ndarray, frame: float) -> list[Run]:
     change = np.flatnonzero(np.diff(lab)) + 1
     starts = np.r_[0, change]
     ends = np.r_[change, lab.size]
-    return [(s * frame, e * frame, int(lab[s])) for s, e in zip(starts, ends, strict=True)
-            if lab[s] >= 0]
+    return [
+        (s * frame, e * frame, int(lab[s]))
+        for s, e in zip(starts, ends, strict=True)
+        if lab[s] >= 0
+    ]
 
 
 def absorb_short(runs: list[Run], min_turn: float, max_gap: float) -> list[Run]:
@@ -64,9 +68,13 @@ def absorb_short(runs: list[Run], min_turn: float, max_gap: float) -> list[Run]:
         for i, (s, e, _) in enumerate(runs):
             if e - s >= min_turn:
                 continue
-            near = [j for j in (i - 1, i + 1) if 0 <= j < len(runs)
-                    and abs(runs[j][0 if j > i else 1] - (e if j > i else s)) <= max_gap
-                    and runs[j][2] != runs[i][2]]
+            near = [
+                j
+                for j in (i - 1, i + 1)
+                if 0 <= j < len(runs)
+                and abs(runs[j][0 if j > i else 1] - (e if j > i else s)) <= max_gap
+                and runs[j][2] != runs[i][2]
+            ]
             if near:
                 cands.append((e - s, i, max(near, key=lambda j: runs[j][1] - runs[j][0])))
         if not cands:
@@ -88,8 +96,13 @@ def merge_gaps(runs: list[Run], max_gap: float) -> list[Run]:
     return out
 
 
-def build_turns(windows: Sequence[tuple[float, float]], labels: Sequence[int], frame: float = 0.02,
-                min_turn: float = 0.5, merge_gap: float = 1.0) -> list[SpeakerTurn]:
+def build_turns(
+    windows: Sequence[tuple[float, float]],
+    labels: Sequence[int],
+    frame: float = 0.02,
+    min_turn: float = 0.5,
+    merge_gap: float = 1.0,
+) -> list[SpeakerTurn]:
     """Window labels -> smoothed SpeakerTurns named in order of first appearance."""
     runs = runs_from_frames(frame_labels(windows, labels, frame), frame)
     runs = merge_gaps(runs, merge_gap)

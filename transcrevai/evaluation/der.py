@@ -50,9 +50,7 @@ def _check(turns: Sequence[SpeakerTurn], side: str) -> list[SpeakerTurn]:
     return [t for t in turns if t.end > t.start]
 
 
-def _activity(
-    turns: Sequence[SpeakerTurn], bounds: np.ndarray
-) -> tuple[list[str], np.ndarray]:
+def _activity(turns: Sequence[SpeakerTurn], bounds: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Per speaker, whether it is active in each elementary interval (bool matrix)."""
     labels = sorted({t.speaker for t in turns})
     index = {s: k for k, s in enumerate(labels)}

@@ -32,12 +32,24 @@ AUDIO_SUFFIXES = frozenset(
 )
 _MAX_LISTED = 20
 _VARIETIES = {
-    "pt-br": "pt-BR", "pt_br": "pt-BR", "ptbr": "pt-BR", "br": "pt-BR",
-    "pt-pt": "pt-PT", "pt_pt": "pt-PT", "ptpt": "pt-PT",
+    "pt-br": "pt-BR",
+    "pt_br": "pt-BR",
+    "ptbr": "pt-BR",
+    "br": "pt-BR",
+    "pt-pt": "pt-PT",
+    "pt_pt": "pt-PT",
+    "ptpt": "pt-PT",
 }
-_VARIETY_WORDS = (("brasil", "pt-BR"), ("brazil", "pt-BR"), ("portugal", "pt-PT"),
-                  ("angola", "pt-AF"), ("moçambique", "pt-AF"), ("mozambique", "pt-AF"),
-                  ("cabo verde", "pt-AF"), ("guiné", "pt-AF"))
+_VARIETY_WORDS = (
+    ("brasil", "pt-BR"),
+    ("brazil", "pt-BR"),
+    ("portugal", "pt-PT"),
+    ("angola", "pt-AF"),
+    ("moçambique", "pt-AF"),
+    ("mozambique", "pt-AF"),
+    ("cabo verde", "pt-AF"),
+    ("guiné", "pt-AF"),
+)
 
 Row = dict[str, str]
 
@@ -112,8 +124,12 @@ def _raise_missing(missing: list[Path], root: Path, what: str) -> None:
 
 
 def _items(
-    path: Path, rows: list[Row], audio: str, text: str,
-    speaker: Callable[[Row], str | None], variety: Callable[[Row], str | None],
+    path: Path,
+    rows: list[Row],
+    audio: str,
+    text: str,
+    speaker: Callable[[Row], str | None],
+    variety: Callable[[Row], str | None],
     audio_dir: Path | None = None,
 ) -> list[ManifestItem]:
     base = audio_dir or path.parent
@@ -122,12 +138,14 @@ def _items(
         rel = _clean(row.get(audio))
         if rel is None:
             raise InvalidRequestError(f"manifest {path.name} line {number}: empty {audio}")
-        items.append(ManifestItem(
-            audio_path=(base / rel).resolve(),
-            reference=" ".join((row.get(text) or "").split()),
-            speaker=speaker(row),
-            variety=variety(row),
-        ))
+        items.append(
+            ManifestItem(
+                audio_path=(base / rel).resolve(),
+                reference=" ".join((row.get(text) or "").split()),
+                speaker=speaker(row),
+                variety=variety(row),
+            )
+        )
     return items
 
 
@@ -135,23 +153,38 @@ def _load_table(path: Path) -> list[ManifestItem]:
     header, rows = _read_table(path)
     cols = set(header)
     if {"audio_path", "reference_text"} <= cols:
-        return _items(path, rows, "audio_path", "reference_text",
-                      lambda r: _clean(r.get("speaker")),
-                      lambda r: normalize_variety(r.get("variety")))
+        return _items(
+            path,
+            rows,
+            "audio_path",
+            "reference_text",
+            lambda r: _clean(r.get("speaker")),
+            lambda r: normalize_variety(r.get("variety")),
+        )
     if {"file_path", "text"} <= cols:  # CORAA
-        return _items(path, rows, "file_path", "text",
-                      lambda r: _clean(r.get("speaker")),
-                      lambda r: normalize_variety(r.get("variety")))
+        return _items(
+            path,
+            rows,
+            "file_path",
+            "text",
+            lambda r: _clean(r.get("speaker")),
+            lambda r: normalize_variety(r.get("variety")),
+        )
     if {"path", "sentence"} <= cols:  # Common Voice
         clips = path.parent / "clips"
-        return _items(path, rows, "path", "sentence",
-                      lambda r: _clean(r.get("client_id")),
-                      lambda r: normalize_variety(
-                          r.get("variant") or r.get("accents") or r.get("locale")),
-                      audio_dir=clips if clips.is_dir() else path.parent)
+        return _items(
+            path,
+            rows,
+            "path",
+            "sentence",
+            lambda r: _clean(r.get("client_id")),
+            lambda r: normalize_variety(r.get("variant") or r.get("accents") or r.get("locale")),
+            audio_dir=clips if clips.is_dir() else path.parent,
+        )
     if len(header) >= 2 and Path(header[0]).suffix.lower() in AUDIO_SUFFIXES:
         rows = [dict(zip(("audio", "text"), header, strict=False))] + [
-            {"audio": r[header[0]], "text": r[header[1]]} for r in rows]
+            {"audio": r[header[0]], "text": r[header[1]]} for r in rows
+        ]
         return _items(path, rows, "audio", "text", lambda r: None, lambda r: None)
     _require(path, header, ("audio_path", "reference_text"))
     return []  # unreachable: _require raised
@@ -161,11 +194,15 @@ def _load_folder(folder: Path) -> list[ManifestItem]:
     audio = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     if not audio:
         raise InvalidRequestError(f"folder {folder.name} holds no audio files")
-    items = [ManifestItem(audio_path=p.resolve(),
-                          reference=" ".join(p.with_suffix(".txt").read_text(
-                              encoding="utf-8-sig").split())
-                          if p.with_suffix(".txt").is_file() else "")
-             for p in audio]
+    items = [
+        ManifestItem(
+            audio_path=p.resolve(),
+            reference=" ".join(p.with_suffix(".txt").read_text(encoding="utf-8-sig").split())
+            if p.with_suffix(".txt").is_file()
+            else "",
+        )
+        for p in audio
+    ]
     missing = [p.with_suffix(".txt") for p in audio if not p.with_suffix(".txt").is_file()]
     _raise_missing(missing, folder.resolve(), "transcript(s) (same stem, .txt)")
     return items

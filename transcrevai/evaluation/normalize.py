@@ -158,8 +158,9 @@ def _roman(m: re.Match[str]) -> str:
     if not numeral:
         return m.group(0)
     values = [_ROMAN[c] for c in numeral]
-    total = sum(-v if i + 1 < len(values) and v < values[i + 1] else v
-                for i, v in enumerate(values))
+    total = sum(
+        -v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values)
+    )
     return f"{m.group(1)} {total}"
 
 
@@ -170,15 +171,19 @@ def _expand(text: str) -> str:
     text = _THOUSANDS.sub(lambda m: m.group(0).replace(".", ""), text)
     text = _DECIMAL_POINT.sub(",", text)
     text = _CURRENCY_SCALED.sub(
-        lambda m: f" {m.group(2)} {m.group(3)} {'' if m.group(3) == 'mil' else 'de '}"
-        f"{_CURRENCY_NAMES[m.group(1)][1]} ",
+        lambda m: (
+            f" {m.group(2)} {m.group(3)} {'' if m.group(3) == 'mil' else 'de '}"
+            f"{_CURRENCY_NAMES[m.group(1)][1]} "
+        ),
         text,
     )
     text = _CURRENCY_BEFORE.sub(lambda m: _currency(m.group(1), m.group(2), m.group(3)), text)
     text = _CURRENCY_AFTER.sub(lambda m: _currency("€", m.group(1), m.group(2)), text)
     text = _HOURS.sub(
-        lambda m: f" {m.group(1)} {_plural(m.group(1), ('hora', 'horas'))}"
-        + (f" e {m.group(2)} " if m.group(2) else " "),
+        lambda m: (
+            f" {m.group(1)} {_plural(m.group(1), ('hora', 'horas'))}"
+            + (f" e {m.group(2)} " if m.group(2) else " ")
+        ),
         text,
     )
     text = _MINUTES.sub(lambda m: f" {m.group(1)} minutos ", text)
@@ -186,8 +191,11 @@ def _expand(text: str) -> str:
         lambda m: f" {m.group(1) or ''} {_plural(m.group(1), _UNITS[m.group(2)])} ", text
     )
     text = _ORDINAL.sub(
-        lambda m: f" {spell_ordinal(int(m.group(1)), m.group(2) == 'ª')} "
-        if 1 <= int(m.group(1)) <= 1000 else f" {m.group(1)} ",
+        lambda m: (
+            f" {spell_ordinal(int(m.group(1)), m.group(2) == 'ª')} "
+            if 1 <= int(m.group(1)) <= 1000
+            else f" {m.group(1)} "
+        ),
         text,
     )
     text = _DEGREES.sub(lambda m: " graus celsius " if m.group(1) else " graus ", text)

@@ -23,27 +23,87 @@ MAX_INT = 999_999_999
 _MAX_FRACTION_AS_NUMBER = 3
 
 _UNITS = ["zero", "um", "dois", "três", "quatro", "cinco", "seis", "sete", "oito", "nove"]
-_TEENS = ["dez", "onze", "doze", "treze", "catorze", "quinze",
-          "dezesseis", "dezessete", "dezoito", "dezenove"]
-_TENS = ["", "", "vinte", "trinta", "quarenta", "cinquenta",
-         "sessenta", "setenta", "oitenta", "noventa"]
-_HUNDREDS = ["", "cento", "duzentos", "trezentos", "quatrocentos", "quinhentos",
-             "seiscentos", "setecentos", "oitocentos", "novecentos"]
+_TEENS = [
+    "dez",
+    "onze",
+    "doze",
+    "treze",
+    "catorze",
+    "quinze",
+    "dezesseis",
+    "dezessete",
+    "dezoito",
+    "dezenove",
+]
+_TENS = [
+    "",
+    "",
+    "vinte",
+    "trinta",
+    "quarenta",
+    "cinquenta",
+    "sessenta",
+    "setenta",
+    "oitenta",
+    "noventa",
+]
+_HUNDREDS = [
+    "",
+    "cento",
+    "duzentos",
+    "trezentos",
+    "quatrocentos",
+    "quinhentos",
+    "seiscentos",
+    "setecentos",
+    "oitocentos",
+    "novecentos",
+]
 
-_ORD_UNITS = ["", "primeiro", "segundo", "terceiro", "quarto", "quinto",
-              "sexto", "sétimo", "oitavo", "nono"]
-_ORD_TENS = ["", "décimo", "vigésimo", "trigésimo", "quadragésimo", "quinquagésimo",
-             "sexagésimo", "septuagésimo", "octogésimo", "nonagésimo"]
-_ORD_HUNDREDS = ["", "centésimo", "ducentésimo", "trecentésimo", "quadringentésimo",
-                 "quingentésimo", "sexcentésimo", "septingentésimo", "octingentésimo",
-                 "nongentésimo"]
+_ORD_UNITS = [
+    "",
+    "primeiro",
+    "segundo",
+    "terceiro",
+    "quarto",
+    "quinto",
+    "sexto",
+    "sétimo",
+    "oitavo",
+    "nono",
+]
+_ORD_TENS = [
+    "",
+    "décimo",
+    "vigésimo",
+    "trigésimo",
+    "quadragésimo",
+    "quinquagésimo",
+    "sexagésimo",
+    "septuagésimo",
+    "octogésimo",
+    "nonagésimo",
+]
+_ORD_HUNDREDS = [
+    "",
+    "centésimo",
+    "ducentésimo",
+    "trecentésimo",
+    "quadringentésimo",
+    "quingentésimo",
+    "sexcentésimo",
+    "septingentésimo",
+    "octingentésimo",
+    "nongentésimo",
+]
 
 # Parsing vocabulary: canonical forms plus pt-PT, feminine, old and unaccented spellings.
 _UNIT_WORDS: dict[str, int] = {w: i for i, w in enumerate(_UNITS)}
 _UNIT_WORDS.update({"uma": 1, "duas": 2, "tres": 3})
 _TEEN_WORDS: dict[str, int] = {w: 10 + i for i, w in enumerate(_TEENS)}
-_TEEN_WORDS.update({"quatorze": 14, "dezasseis": 16, "dezesete": 17, "dezassete": 17,
-                    "dezanove": 19})
+_TEEN_WORDS.update(
+    {"quatorze": 14, "dezasseis": 16, "dezesete": 17, "dezassete": 17, "dezanove": 19}
+)
 _TEN_WORDS: dict[str, int] = {w: 10 * i for i, w in enumerate(_TENS) if w}
 _TEN_WORDS.update({"cinqüenta": 50, "cincoenta": 50})
 _HUNDRED_WORDS: dict[str, int] = {w: 100 * i for i, w in enumerate(_HUNDREDS) if w}

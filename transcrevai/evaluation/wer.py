@@ -66,9 +66,15 @@ def score_pair(reference: str, hypothesis: str) -> ErrorRates:
         ref_n, hyp_n = len(reference.split()), len(hypothesis.split())
         ref_c, hyp_c = len(reference.strip()), len(hypothesis.strip())
         return ErrorRates(
-            wer=_rate(ref_n + hyp_n, ref_n), cer=_rate(ref_c + hyp_c, ref_c),
-            substitutions=0, deletions=ref_n, insertions=hyp_n, hits=0, ref_words=ref_n,
-            char_errors=ref_c + hyp_c, ref_chars=ref_c,
+            wer=_rate(ref_n + hyp_n, ref_n),
+            cer=_rate(ref_c + hyp_c, ref_c),
+            substitutions=0,
+            deletions=ref_n,
+            insertions=hyp_n,
+            hits=0,
+            ref_words=ref_n,
+            char_errors=ref_c + hyp_c,
+            ref_chars=ref_c,
         )
     words = jiwer.process_words(reference, hypothesis)
     chars = jiwer.process_characters(reference, hypothesis)
