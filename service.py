@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re  # web page route (web helper)
-import shutil
+import re
 import socket
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -20,16 +18,24 @@ from typing import Any
 import bentoml
 from fastapi import FastAPI
 from fastapi import Request as FastAPIRequest
-from pydantic import ValidationError
-from starlette.responses import FileResponse, JSONResponse, Response  # FileResponse: web page
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from runners.diarization import DiarizationRunner
 from runners.whisper import WhisperRunner
 from transcrevai import openai_compat
 from transcrevai.audio import load_audio
 from transcrevai.errors import InvalidRequestError, NotFoundError, TranscrevAIError
-from transcrevai.formats import FORMATS, export
 from transcrevai.http_guard import GuardMiddleware, error_body
+from transcrevai.http_io import (
+    build_options,
+    check_format,
+    error_response,
+    form_str,
+    options_from,
+    render,
+    save_upload,
+    upload_name,
+)
 from transcrevai.jobs import JobStore
 from transcrevai.model_manager import rss_mb
 from transcrevai.pipeline import run_pipeline
@@ -41,80 +47,8 @@ logger = logging.getLogger("transcrevai")
 _S = get_settings()
 JOB_ROUTE = "/jobs/transcribe"
 extra = FastAPI(title="TranscrevAI extra routes", docs_url=None, redoc_url=None, openapi_url=None)
-WEB_DIR = Path(__file__).resolve().parent / "transcrevai" / "web"  # web page (web helper)
+WEB_DIR = Path(__file__).resolve().parent / "transcrevai" / "web"
 WEB_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")  # one plain file name, no '/'
-
-
-def build_options(**fields: Any) -> TranscribeOptions:
-    """Form fields → validated options; every problem becomes one readable 400."""
-    clean = {k: v for k, v in fields.items() if v is not None and v != ""}
-    if isinstance(clean.get("language"), str) and clean["language"].lower() == "auto":
-        clean["language"] = None
-    try:
-        return TranscribeOptions(**clean)
-    except ValidationError as exc:
-        parts = []
-        for e in exc.errors(include_url=False):
-            loc = ".".join(str(x) for x in e["loc"])
-            parts.append(f"{loc}: {e['msg']}" if loc else e["msg"].removeprefix("Value error, "))
-        raise InvalidRequestError("; ".join(parts)) from exc
-
-
-# form fields shared by POST /transcribe and the async job (same names as TranscribeOptions)
-OPTION_FIELDS = (
-    "language",
-    "task",
-    "word_timestamps",
-    "beam_size",
-    "diarize",
-    "num_speakers",
-    "min_speakers",
-    "max_speakers",
-    "initial_prompt",
-    "hotwords",
-    "temperature",
-    "vad_filter",
-)
-
-
-def options_from(fields: dict[str, Any]) -> TranscribeOptions:
-    return build_options(**{k: fields[k] for k in OPTION_FIELDS})
-
-
-def check_format(fmt: str) -> str:
-    fmt = (fmt or "json").strip().lower()
-    if fmt not in FORMATS:
-        raise InvalidRequestError(
-            f"Unknown output_format '{fmt}'. Use one of: {', '.join(FORMATS)}."
-        )
-    return fmt
-
-
-def error_response(exc: Exception) -> JSONResponse:
-    if isinstance(exc, TranscrevAIError):
-        headers = {"Retry-After": "5"} if exc.status == 503 else None
-        return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
-    logger.exception("unexpected error")
-    return JSONResponse(
-        {
-            "error": {
-                "code": "internal_error",
-                "message": "An internal error occurred; it has been logged.",
-            }
-        },
-        status_code=500,
-    )
-
-
-def render(transcript: Transcript, fmt: str) -> Response:
-    out = export(transcript, fmt)
-    if fmt == "json":
-        return Response(out.content, media_type="application/json")
-    stem = Path(transcript.source_name or "transcript").stem or "transcript"
-    disposition = f'inline; filename="{stem}{out.extension}"'
-    return Response(
-        out.content, media_type=out.media_type, headers={"Content-Disposition": disposition}
-    )
 
 
 @bentoml.service(
@@ -342,18 +276,18 @@ class TranscrevAI:
             grans = [str(g) for g in form.getlist("timestamp_granularities[]")]
             grans += [str(g) for g in form.getlist("timestamp_granularities")]
             fmt = openai_compat.check_request(
-                _form_str(form, "model"),
-                _form_str(form, "response_format"),
+                form_str(form, "model"),
+                form_str(form, "response_format"),
                 await self._served_model(),
                 grans,
             )
             opts = build_options(
-                language=_form_str(form, "language") or "auto",
-                initial_prompt=_form_str(form, "prompt"),
-                temperature=_form_str(form, "temperature"),
+                language=form_str(form, "language") or "auto",
+                initial_prompt=form_str(form, "prompt"),
+                temperature=form_str(form, "temperature"),
                 word_timestamps=True,
             )
-            tmp = await asyncio.to_thread(_save_upload, upload)
+            tmp = await asyncio.to_thread(save_upload, upload)
             transcript = await self._transcribe(tmp, opts, source_name=upload.filename)
             content, media = openai_compat.render(transcript, fmt, grans)
             return Response(content, media_type=media)
@@ -372,7 +306,7 @@ class TranscrevAI:
     def healthz(self) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    # -- web page (static files from transcrevai/web; added by the web helper) ----------
+    # -- web page (static files from transcrevai/web) -----------------------------------------
     @extra.get("/")
     def web_index(self) -> Response:
         return FileResponse(WEB_DIR / "index.html", media_type="text/html; charset=utf-8")
@@ -384,26 +318,6 @@ class TranscrevAI:
             body = error_body(404, f"No web file '{name}'.")
             return Response(body, status_code=404, media_type="application/json")
         return FileResponse(path)
-
-
-def upload_name(path: Path) -> str:
-    """The client's file name: BentoML spools uploads to ``tmp<8 random chars><name>``."""
-    m = re.match(r"^tmp[A-Za-z0-9_]{8}(.+)$", path.name)
-    return m.group(1) if m else path.name
-
-
-def _form_str(form: Any, key: str) -> str | None:
-    value = form.get(key)
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _save_upload(upload: Any) -> Path:
-    """Spool an upload to a private temp file (removed by the caller in every case)."""
-    fd, name = tempfile.mkstemp(prefix="transcrevai-", suffix=".upload")
-    with os.fdopen(fd, "wb") as out:
-        upload.file.seek(0)
-        shutil.copyfileobj(upload.file, out, 1 << 20)
-    return Path(name)
 
 
 def _on_submit(path: str, task_id: str) -> None:
