@@ -191,14 +191,9 @@ def export_ct2(checkpoint: Path, out: Path, quantization: str) -> None:
         load_as_float16=False,
         copy_files=["tokenizer.json", "preprocessor_config.json"],
     ).convert(str(out), quantization=quantization, force=True)
-    gen_file = checkpoint / "generation_config.json"
-    generation = json.loads(gen_file.read_text(encoding="utf-8")) if gen_file.is_file() else {}
-    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
-    if not config.get("lang_ids") and generation.get("lang_to_id"):
-        config["lang_ids"] = sorted(generation["lang_to_id"].values())
-    if generation.get("alignment_heads"):
-        config["alignment_heads"] = generation["alignment_heads"]
-    (out / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    from transcrevai.ct2_fixes import restore_generation_fields
+
+    restore_generation_fields(checkpoint, out)
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from transcrevai.ct2_fixes import restore_generation_fields  # noqa: E402
 from transcrevai.errors import ModelError  # noqa: E402
 from transcrevai.models import STORE_MODEL_NAME, is_ct2_dir, resolve_model  # noqa: E402
 from transcrevai.settings import get_settings  # noqa: E402
@@ -55,6 +56,15 @@ def convert_hf(source: str, out: Path, quantization: str) -> Path:
         source, copy_files=["tokenizer.json", "preprocessor_config.json"], load_as_float16=False
     )
     conv.convert(str(out), quantization=quantization, force=True)
+    local = Path(source)
+    if not local.is_dir():  # a hub id: read the cached generation_config.json, if any
+        try:
+            from huggingface_hub import hf_hub_download
+
+            local = Path(hf_hub_download(source, "generation_config.json")).parent
+        except Exception:  # offline or no such file: nothing to restore from
+            local = Path("/nonexistent")
+    restore_generation_fields(local, out)
     if not (out / "tokenizer.json").exists():
         from transformers import WhisperTokenizerFast
 
