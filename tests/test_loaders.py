@@ -10,36 +10,64 @@ import pytest
 from transcrevai.errors import InvalidRequestError
 from transcrevai.evaluation.loaders import ManifestItem, load_manifest, normalize_variety
 
-DATA = Path(__file__).parent / "data" / "eval"
+SOURCE = Path(__file__).parent / "data" / "eval"
+# audio files of the fixtures are made at test time (no audio is kept in git); the loaders
+# only need them to exist, so a few silent samples each are enough
+AUDIO = [
+    "generic/audio/a.wav",
+    "generic/audio/b.wav",
+    "coraa/train/alip/ALIP_1.wav",
+    "coraa/train/nurc/SP_2.wav",
+    "cv/clips/common_voice_pt_1.mp3",
+    "cv/clips/common_voice_pt_2.mp3",
+    "folder/sp1/falante1.wav",
+    "folder/sp2/falante2.flac",
+]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    root = tmp_path_factory.mktemp("eval-fixtures") / "eval"
+    shutil.copytree(SOURCE, root)
+    for rel in AUDIO:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, np.zeros(1600, dtype=np.float32), 16000)
+    return root
+
+
 SHARED_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
 
 
-def test_generic_csv_resolves_relative_paths_and_optional_columns() -> None:
-    items = load_manifest(DATA / "generic" / "manifest.csv")
+def test_generic_csv_resolves_relative_paths_and_optional_columns(data: Path) -> None:
+    items = load_manifest(data / "generic" / "manifest.csv")
     assert items == [
         ManifestItem(
-            (DATA / "generic" / "audio" / "a.wav").resolve(),
+            (data / "generic" / "audio" / "a.wav").resolve(),
             "Olá, mundo: isto é um teste",
             "ana",
             "pt-BR",
         ),
         ManifestItem(
-            (DATA / "generic" / "audio" / "b.wav").resolve(), "bom dia a todos", None, "pt-PT"
+            (data / "generic" / "audio" / "b.wav").resolve(), "bom dia a todos", None, "pt-PT"
         ),
     ]
-    assert load_manifest(DATA / "generic") == items  # a folder holding manifest.csv
+    assert load_manifest(data / "generic") == items  # a folder holding manifest.csv
 
 
-def test_generic_tsv() -> None:
-    items = load_manifest(DATA / "generic" / "tabbed.tsv")
+def test_generic_tsv(data: Path) -> None:
+    items = load_manifest(data / "generic" / "tabbed.tsv")
     assert [(i.audio_path.name, i.reference, i.speaker) for i in items] == [
         ("a.wav", "olá mundo", None)
     ]
 
 
-def test_coraa_metadata() -> None:
-    items = load_manifest(DATA / "coraa" / "metadata_test_final.csv")
-    assert [i.audio_path.relative_to((DATA / "coraa").resolve()).as_posix() for i in items] == [
+def test_coraa_metadata(data: Path) -> None:
+    items = load_manifest(data / "coraa" / "metadata_test_final.csv")
+    assert [i.audio_path.relative_to((data / "coraa").resolve()).as_posix() for i in items] == [
         "train/alip/ALIP_1.wav",
         "train/nurc/SP_2.wav",
     ]
@@ -47,47 +75,47 @@ def test_coraa_metadata() -> None:
     assert {i.variety for i in items} == {"pt-BR"}
 
 
-def test_common_voice_tsv_reads_clips_folder_speaker_and_accent() -> None:
-    items = load_manifest(DATA / "cv" / "test.tsv")
+def test_common_voice_tsv_reads_clips_folder_speaker_and_accent(data: Path) -> None:
+    items = load_manifest(data / "cv" / "test.tsv")
     assert [i.audio_path.parent.name for i in items] == ["clips", "clips"]
     assert [i.reference for i in items] == ['O "Brasil" é grande.', "Lisboa fica em Portugal."]
     assert [i.speaker for i in items] == ["abc123", "def456"]
     assert [i.variety for i in items] == ["pt-BR", "pt-PT"]
 
 
-def test_folder_of_audio_with_same_stem_transcripts() -> None:
-    items = load_manifest(DATA / "folder")
+def test_folder_of_audio_with_same_stem_transcripts(data: Path) -> None:
+    items = load_manifest(data / "folder")
     assert [(i.audio_path.name, i.reference) for i in items] == [
         ("falante1.wav", "a gravação do primeiro falante"),
         ("falante2.flac", "segunda gravação"),
     ]
 
 
-def test_folder_with_audio_lacking_transcripts_lists_them(tmp_path: Path) -> None:
-    shutil.copytree(DATA / "folder", tmp_path / "corpus")
+def test_folder_with_audio_lacking_transcripts_lists_them(data: Path, tmp_path: Path) -> None:
+    shutil.copytree(data / "folder", tmp_path / "corpus")
     (tmp_path / "corpus" / "sp2" / "falante2.txt").unlink()
-    shutil.copy(DATA / "generic" / "audio" / "a.wav", tmp_path / "corpus" / "solto.wav")
+    shutil.copy(data / "generic" / "audio" / "a.wav", tmp_path / "corpus" / "solto.wav")
     with pytest.raises(InvalidRequestError) as err:
         load_manifest(tmp_path / "corpus")
     assert "2 transcript(s)" in err.value.message
     assert "sp2/falante2.txt" in err.value.message and "solto.txt" in err.value.message
 
 
-def test_missing_column_is_named() -> None:
+def test_missing_column_is_named(data: Path) -> None:
     with pytest.raises(InvalidRequestError) as err:
-        load_manifest(DATA / "generic" / "missing_column.csv")
+        load_manifest(data / "generic" / "missing_column.csv")
     assert "audio_path, reference_text" in err.value.message
     assert "audio, transcript" in err.value.message
 
 
-def test_missing_audio_files_are_all_listed() -> None:
+def test_missing_audio_files_are_all_listed(data: Path) -> None:
     with pytest.raises(InvalidRequestError) as err:
-        load_manifest(DATA / "generic" / "missing_files.csv")
+        load_manifest(data / "generic" / "missing_files.csv")
     message = err.value.message
     assert message.startswith("2 audio file(s)")
     assert "audio/nao_existe_1.wav" in message and "audio/nao_existe_2.wav" in message
-    assert str(DATA) not in message  # relative, never the machine's layout
-    assert len(load_manifest(DATA / "generic" / "missing_files.csv", check_files=False)) == 3
+    assert str(data) not in message  # relative, never the machine's layout
+    assert len(load_manifest(data / "generic" / "missing_files.csv", check_files=False)) == 3
 
 
 def test_absent_manifest_and_empty_folder(tmp_path: Path) -> None:
