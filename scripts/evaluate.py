@@ -131,6 +131,8 @@ class Runner:
 
         self.settings = get_settings()
         self._managers: dict[str, Any] = {}
+        self._asrs: dict[str, Any] = {}
+        self._diar: Any = None
 
     def manager(self, model: str) -> Any:
         from transcrevai.local import whisper_manager
@@ -146,13 +148,19 @@ class Runner:
         CPU time is reported beside wall time because it is far less disturbed by other
         programs on a shared machine.
         """
-        from transcrevai.local import LocalAsr, transcribe_file
+        from transcrevai.local import LocalAsr, LocalDiar, transcribe_file
 
-        # A fresh LocalAsr per file: transcribe_file runs its own event loop and the backend's
-        # asyncio lock binds to one loop; the model stays loaded in the shared manager.
-        asr = LocalAsr(self.manager(config.model), batch_size=self.settings.whisper_max_batch_size)
+        # one backend per model and one speaker encoder for the whole run (loaded once)
+        if config.model not in self._asrs:
+            self._asrs[config.model] = LocalAsr(
+                self.manager(config.model), batch_size=self.settings.whisper_max_batch_size
+            )
+        if config.options.diarize and self._diar is None:
+            self._diar = LocalDiar()
         wall, cpu = time.perf_counter(), time.process_time()
-        transcript = transcribe_file(path, config.options, asr=asr)
+        transcript = transcribe_file(
+            path, config.options, asr=self._asrs[config.model], diar=self._diar
+        )
         return transcript, time.perf_counter() - wall, time.process_time() - cpu
 
 

@@ -69,7 +69,7 @@ class LocalEngine:
         diar = None
         if options.diarize:
             if self._diar is None:
-                self._diar = LocalDiar(options.language)
+                self._diar = LocalDiar()
             diar = self._diar
 
         def progress(stage: str, fraction: float) -> None:

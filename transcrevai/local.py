@@ -124,7 +124,9 @@ class LocalAsr:
 
 
 class LocalDiar:
-    def __init__(self, language: str | None = "pt") -> None:
+    """Speaker features in this process; build one and reuse it (it holds the GE2E weights)."""
+
+    def __init__(self) -> None:
         from .diarization import DiarizationConfig, FeatureExtractor
 
         self.extractor = FeatureExtractor(DiarizationConfig())
@@ -144,6 +146,7 @@ def transcribe_file(
     *,
     model: str | None = None,
     asr: LocalAsr | None = None,
+    diar: LocalDiar | None = None,
     progress: Any = None,
 ) -> Transcript:
     """Synchronous in-process transcription of one file (the CLI and benchmarks use this)."""
@@ -153,7 +156,8 @@ def transcribe_file(
     options = options or TranscribeOptions()
     audio = load_audio(path, max_duration_s=settings.max_duration_s, max_mb=settings.max_upload_mb)
     backend = asr or LocalAsr(whisper_manager(settings, model))
-    diar = LocalDiar(options.language) if options.diarize else None
+    if options.diarize and diar is None:
+        diar = LocalDiar()
     return asyncio.run(
         run_pipeline(audio, options, backend, diar, progress=progress, source_name=path.name)
     )
