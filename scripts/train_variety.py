@@ -1,7 +1,8 @@
 """Fit the learned half of transcrevai.variety and write transcrevai/data/variety_model.json.
 
 Reproducible (fixed folds, deterministic solver) and reads the training split only
-(tests/data/variety/train.tsv); the held-out sets are never read here. Steps:
+(tests/data/variety/train.tsv, which since round 3 also holds the former heldout2/heldout3 rows);
+the held-out set, test.tsv, is never read here. Steps:
   1. marker scores for every training sentence (the hand-written markers, fixed);
   2. out-of-fold (5-fold) logits of a word 1-2-gram logistic regression, for each C;
   3. a stacker, a logistic regression on [marker scores, out-of-fold n-gram logits], scored by

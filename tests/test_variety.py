@@ -2,8 +2,12 @@
 
 The labelled sets live in tests/data/variety/ (original sentences written for this project,
 synthetic transcript-style text, not real transcripts; see docs/variety.md). train.tsv fits and
-tunes everything; test.tsv, heldout2.tsv and heldout3.tsv are held out and were evaluated once
-with the final model. The floors below are those measured figures minus a small margin.
+tunes everything (since round 3 it also holds the former heldout2/heldout3 rows, which earlier
+rounds had already used for tuning). test.tsv is now a dev set: its misses were looked at while
+the round-3 markers were written, so its figure is contaminated. heldout4.tsv is the clean
+held-out set: written after round 3 by a separate writer who never saw the repository, the
+training data or the classifier, and evaluated once per model, with nothing tuned on it since.
+The floors below are the measured figures minus a small margin.
 """
 
 from __future__ import annotations
@@ -30,15 +34,22 @@ from transcrevai.variety import (
 
 DATA = Path(__file__).parent / "data" / "variety"
 TRAIN = load_tsv(DATA / "train.tsv")
-TEST = load_tsv(DATA / "test.tsv")
-HELD_OUT = {name: load_tsv(DATA / f"{name}.tsv") for name in ("test", "heldout2", "heldout3")}
-# Single-sentence accuracy measured once with the final model (docs/variety.md), minus ~0.02.
-# The 0.9 target is not reached on single sentences, so these are floors, not the target.
-MEASURED = {"test": 0.821, "heldout2": 0.868, "heldout3": 0.882}
+TEST = load_tsv(DATA / "test.tsv")  # dev set (contaminated in round 3)
+HELDOUT4 = load_tsv(DATA / "heldout4.tsv")  # independent writer, evaluated once per model
+HELD_OUT = {"test": TEST, "heldout4": HELDOUT4}
+# Single-sentence accuracy measured with the final model (docs/variety.md); the floor is this
+# minus 0.02. The 0.9 target is met on heldout4 (0.933), not on the test.tsv dev set (0.846).
+MEASURED = {"test": 0.846, "heldout4": 0.933}
+MIN_PER_LABEL = {"test": 26, "heldout4": 69}
 
 
 def _strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def _fold(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form, for the overlap check between sets."""
+    return " ".join(re.sub(r"[^\w\s]", " ", _strip_accents(text.lower())).split())
 
 
 def _whisper_style(text: str) -> str:
@@ -165,6 +176,23 @@ def test_accent_spelling_differences() -> None:
         ("Precisamos de rever o contrato.", "precisamos de rever", "pt-PT"),
         ("A gente precisa rever o contrato.", "precisa rever", "pt-BR"),
         ("A acta da reunião tem de ser assinada.", "acta", "pt-AF"),
+        ("O sinal caiu, vocês estão me ouvindo?", "estão me ouvindo", "pt-BR"),
+        ("Eu vi ela saindo do mercado.", "vi ela", "pt-BR"),
+        ("Não esquece de trazer o crachá amanhã.", "esquece de", "pt-BR"),
+        ("O reajuste sai na semana que vem.", "reajuste", "pt-BR"),
+        ("Foram dezesseis bilhões de reais.", "dezesseis", "pt-BR"),
+        ("Foram dezasseis mil milhões de euros.", "dezasseis", "pt-PT"),
+        ("Olha, não te preocupes com isso.", "preocupes", "pt-PT"),
+        ("Tens a certeza de que fechaste a porta?", "tens a certeza", "pt-PT"),
+        (
+            "A empresa vai despedir cinquenta trabalhadores.",
+            "despedir cinquenta trabalhadores",
+            "pt-PT",
+        ),
+        ("O planeamento da obra atrasou.", "planeamento", "pt-PT"),
+        ("Ele lhe encontrou no mercado.", "lhe encontrou", "pt-AF"),
+        ("Passámos três dias no óbito da tia.", "no óbito", "pt-AF"),
+        ("O madala ficou na machamba.", "madala", "pt-AF"),
     ],
 )
 def test_usage_and_spelling_markers(text: str, fires: str, favoured: str) -> None:
@@ -180,6 +208,20 @@ def test_usage_and_spelling_markers(text: str, fires: str, favoured: str) -> Non
         ("O resultado ficou abaixo do esperado.", "abaixo"),
         ("Ela leva tudo ao pé da letra.", "ao pé"),
         ("O fubá está caro.", "Angola"),
+        ("Comprei facas novas para a cozinha.", "verb form"),  # not "faças"
+        ("As compras e as voltas que demos cansaram.", "verb form"),
+        ("Espero que ele mantenha a calma.", "Mozambique"),
+        ("A região enfrenta uma seca histórica.", "seca"),  # drought, not "a bore"
+        ("Ela organizou a festa de despedida.", "despedid"),
+        ("O óbito foi confirmado e a certidão de óbito já saiu.", "óbito"),
+        ("Ele veio de fato e gravata.", "'de fato'"),  # pt-PT suit, not pt-BR "in fact"
+        ("A casa tem uma sala e um quarto.", "quarto"),
+        ("Vamos lá jantar hoje.", "exhortation"),
+        ("Ela espera lá fora.", "espera lá"),
+        ("O Banco Central Europeu subiu os juros.", "banco central"),
+        ("Não se esqueça de trazer o documento.", "esquec"),
+        ("Ele fez uma fala que ninguém entendeu.", "fala que"),
+        ("Ele lhe encontrou no mercado.", "proclisis"),  # lhe as object, not BR proclisis
     ],
 )
 def test_markers_do_not_fire_on_lookalikes(text: str, absent: str) -> None:
@@ -236,22 +278,26 @@ def test_held_out_unchanged_by_case_whisper_style_or_missing_accents(name: str) 
 
 
 def test_splits_are_disjoint_and_big_enough() -> None:
-    seen = {t for _, t in TRAIN}
+    """No sentence occurs in two sets, even up to case, accents and punctuation (one heldout4
+    sentence that was also in train.tsv was dropped when the set was added)."""
+    seen = {_fold(t) for _, t in TRAIN}
     for lab in LABELS:
-        assert sum(1 for g, _ in TRAIN if g == lab) >= 250
-    for items in HELD_OUT.values():
+        assert sum(1 for g, _ in TRAIN if g == lab) >= 340
+    for name, items in HELD_OUT.items():
         for lab in LABELS:
-            assert sum(1 for g, _ in items if g == lab) >= 26
-        texts = {t for _, t in items}
-        assert not texts & seen
-        seen |= texts
+            assert sum(1 for g, _ in items if g == lab) >= MIN_PER_LABEL[name]
+        texts = [_fold(t) for _, t in items]
+        assert len(set(texts)) == len(texts)
+        assert not set(texts) & seen
+        seen |= set(texts)
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_sentence_accuracy_floor(name: str) -> None:
-    """Single sentences: 0.821 (test), 0.868 (heldout2), 0.882 (heldout3) measured; the 0.9
-    target is not reached. About half the misses are sentences with no marker at all (decided by
-    the word n-grams and the priors, near chance); the rest are mostly African sentences in
+    """Single sentences. heldout4 (clean): 0.933 measured (195/209), so the 0.9 target is met;
+    its misses are mostly pt-PT read as pt-BR (5) and pt-AF read as pt-PT (6). test.tsv (dev,
+    contaminated): 0.846; half its misses are sentences with no marker at all (decided by the
+    word n-grams and the priors, near chance), the rest mostly African sentences in
     European-norm Portuguese (read as pt-PT)."""
     acc, confusion = evaluate_variety(HELD_OUT[name])
     assert acc >= MEASURED[name] - 0.02, confusion
@@ -262,21 +308,27 @@ def test_held_out_sentence_accuracy_floor(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_three_sentence_transcripts_reach_target(name: str) -> None:
     """Transcripts are longer than one sentence: three consecutive held-out sentences of one
-    variety joined (1.0, 0.957 and 1.0 measured)."""
+    variety joined, full groups only (measured: heldout4 0.986, 68/69; test.tsv 1.0, 24/24)."""
     groups = []
     for lab in LABELS:
         texts = [t for g, t in HELD_OUT[name] if g == lab]
-        groups += [(lab, " ".join(texts[i : i + 3])) for i in range(0, len(texts), 3)]
+        groups += [(lab, " ".join(texts[i : i + 3])) for i in range(0, len(texts) - 2, 3)]
     acc, confusion = evaluate_variety(groups)
     assert acc >= 0.9, confusion
 
 
 def test_confident_predictions_are_right() -> None:
+    """Measured on test.tsv + heldout4 (287 sentences): confidence >= 0.8 on 227, 0.974 right
+    (test.tsv 54/58, heldout4 167/169); >= 0.95 on 194 (41 + 153), all right."""
     items = [item for rows in HELD_OUT.values() for item in rows]
     confident = [(g, t) for g, t in items if identify(t).confidence >= 0.8]
     acc, _ = evaluate_variety(confident)
     assert len(confident) >= len(items) // 2
-    assert acc >= 0.95
+    assert acc >= 0.9
+    very = [(g, t) for g, t in items if identify(t).confidence >= 0.95]
+    acc, _ = evaluate_variety(very)
+    assert len(very) >= len(items) // 3
+    assert acc >= 0.97
 
 
 def test_sentence_without_marker_is_not_forced_to_a_default() -> None:

@@ -79,6 +79,7 @@ def w(group: str, weights: Weights, *items: str, accented: bool = False) -> Mark
 
 _GERUND_AUX = (
     "estou|está|estamos|estão|estava|estávamos|estavam|estive|esteve|estar|estiver|esteja|"
+    "estiverem|estivesse|estivessem|estejam|estivemos|estiveram|"
     "tô|tá|tamo|tava|tavam|fica|fico|fiquei|ficou|ficamos|ficaram|ficava|ficar|vai|vou|vem|anda|"
     "ando|andava|segue|continua"
 )
@@ -98,9 +99,15 @@ _TU_VERBS = (
     "tens|queres|podes|sabes|vais|vens|fazes|dizes|achas|gostas|consegues|lembras|andas|ficas|"
     "chegas|foste|fizeste|disseste|tiveste|estiveste|pudeste|quiseste|trouxeste|soubeste|"
     "comeste|percebeste|esqueceste|recebeste|conheceste|viste|ouviste|pediste|conseguiste|"
-    "chegares|puderes|quiseres|tiveres|fizeres|estiveres|vieres|souberes"
+    "chegares|puderes|quiseres|tiveres|fizeres|estiveres|vieres|souberes|"
+    # more present indicative forms, then the present subjunctive of negative imperatives
+    # ("não te preocupes", "não digas"); forms that are also common nouns or adjectives
+    # ("falas", "compras", "voltas", "precisas", "leves") are left out
+    "esqueces|preocupas|pensas|vives|trabalhas|ouves|entendes|conheces|deves|trazes|estudas|"
+    "preocupes|esqueças|digas|venhas|tenhas|sejas|fiques|deixes|mexas|percas|ponhas|queiras|"
+    "possas|saibas|estejas|vejas|oiças|ouças|chegues|ligues|voltes|comeces|tragas|esperes"
 )
-_TU_VERBS_ACCENTED = "estás|tás|és|dás|vês|saíres|saíste|pões"
+_TU_VERBS_ACCENTED = "estás|tás|és|dás|vês|saíres|saíste|pões|faças|vás"
 _NOT_ASTE = "contraste|haste|traste|gaste|baste|arraste|desgaste|afaste|engaste"
 _NOT_RES = (  # plurals ending like a 2sg future subjunctive / personal infinitive
     "lugares|milhares|militares|populares|familiares|bares|mares|colares|altares|pilares|lares|"
@@ -112,6 +119,14 @@ _GO = "fui|foi|fomos|foram|vou|vai|vamos|vão|ir|vem|veio|chegou|cheguei|chegamo
 _PLACES = (
     "mercado|médico|banco|shopping|supermercado|açougue|talho|farmácia|padaria|praia|cinema|"
     "centro|hospital|escola|feira|dentista|igreja|casa d[aeo]s?|festa|escritório|trabalho"
+)
+
+_LHE_DO_VERBS = (  # transitive verbs: "lhe" before them is a direct object
+    "vi|viu|vimos|conheço|conheci|conhece|encontrei|encontrou|encontro|chamei|chamou|"
+    "levei|levou|ajudei|ajudou|espero|esperei|visitei|vejo|cumprimentei|avisei|bati|"
+    "bateu|bateram|convidei|convidou|prenderam|prendeu|procurei|procurou|acompanhei|"
+    "acompanhou|respeito|respeitam|amo|adoro|chamaram|encontraram|viram|levaram|"
+    "deixei|deixou|insultou|insultaram"
 )
 
 GRAMMAR: tuple[Marker, ...] = (
@@ -177,7 +192,7 @@ GRAMMAR: tuple[Marker, ...] = (
     ),
     Marker(
         "proclisis",
-        rf"\b(?:{_SUBJ}) (?:me|te|se|lhe|lhes) [a-z]+",
+        rf"\b(?:{_SUBJ}) (?!lhe (?:{_LHE_DO_VERBS})\b)(?:me|te|se|lhe|lhes) [a-z]+",
         (1.2, 0.0, 0.6),
         not_after=PROCLISIS_TRIGGERS,
     ),
@@ -196,9 +211,7 @@ GRAMMAR: tuple[Marker, ...] = (
     ),
     Marker(
         "lhe as object",
-        r"\blhe (?:vi|viu|vimos|conheço|conheci|conhece|encontrei|encontrou|"
-        r"encontro|chamei|chamou|levei|levou|ajudei|ajudou|espero|esperei|visitei|vejo|"
-        r"cumprimentei|avisei)\b",
+        rf"\blhe (?:{_LHE_DO_VERBS})\b",
         (0.3, 0.0, 1.3),
     ),
     Marker(
@@ -212,6 +225,71 @@ GRAMMAR: tuple[Marker, ...] = (
         (0.0, 0.2, 1.5),
         not_after=PROCLISIS_TRIGGERS,
     ),
+    # "estão me ouvindo": proclisis inside the gerund progressive (pt-BR; pt-PT "estão a
+    # ouvir-me"; Angolan "estão a me ouvir" is the a + infinitive marker above)
+    Marker(
+        "progressive+proclisis",
+        rf"\b(?:{_GERUND_AUX}) (?:me|te|se|nos|lhe|lhes) (?!(?:{_NOT_GERUND})\b)[a-z]*"
+        r"(?:ando|endo|indo)\b",
+        (1.5, 0.0, 0.2),
+    ),
+    # "vi ele", "deixou ela": the subject pronoun as direct object (pt-BR colloquial; pt-PT and
+    # written pt-AF "vi-o", "deixou-a")
+    Marker(
+        "ele as object",
+        r"\b(?:vi|viu|vimos|viram|conheci|conheceu|encontrei|encontrou|chamei|chamou|levei|"
+        r"levou|ajudei|ajudou|deixei|deixou|peguei|pegou|mandei|mandou|convidei|convidou|"
+        r"avisei|avisou|esperei|ver|chamar|levar|ajudar|deixar|buscar|pegar|encontrar|"
+        r"convidar|avisar|conhecer) (?:ele|ela|eles|elas)\b(?! (?:mesm|própri))",
+        (1.2, 0.0, 0.4),
+    ),
+    # "esquece de trazer": esquecer de without the reflexive (pt-BR; pt-PT "esquecer-se de",
+    # "não te esqueças de"); "não se esqueça de" is shared and does not count
+    Marker(
+        "esquecer de",
+        r"\b(?:esquece|esqueça|esquecer|esquecendo|esquecemos|esqueceram) de\b",
+        (1.2, 0.0, 0.2),
+        not_after=frozenset({"se", "te", "me", "nos"}),
+    ),
+    # "vamos lá começar": vamos lá + infinitive as an exhortation (pt-PT; pt-BR "vamos começar")
+    Marker(
+        "exhortation",
+        r"\bvamos lá (?:começar|despachar|tratar|resolver|acabar|pensar|organizar|arrumar|"
+        r"terminar|ver se)\b",
+        (0.1, 0.8, 0.5),
+    ),
+    # ter a certeza (pt-PT/pt-AF) vs ter certeza (pt-BR)
+    Marker(
+        "usage",
+        r"\b(?:tens|tem|tenho|temos|têm|tinha|tinhas|tínhamos|ter|teres) a certeza\b",
+        (0.1, 0.9, 0.7),
+    ),
+    Marker(
+        "usage",
+        r"\b(?:tem|tenho|temos|têm|tinha|tínhamos|ter) certeza\b",
+        (0.9, 0.0, 0.2),
+    ),
+    # sentence-initial article + possessive (pt-PT/pt-AF; pt-BR often drops the article)
+    Marker(
+        "possessive",
+        r"(?:^|[.!?]\s*)(?:o|a|os|as) (?:meu|minha|meus|minhas|nosso|nossa|nossos|nossas) [a-z]+",
+        (0.0, 0.35, 0.35),
+    ),
+    # "Aí ele falou": aí as a narrative connective (pt-BR colloquial)
+    Marker(
+        "discourse",
+        r"(?:^|[.!?,]\s*)aí (?:eu|ele|ela|a gente|eles|elas|você|vocês)\b",
+        (0.9, 0.1, 0.2),
+    ),
+    # falar = dizer before a clause: "ele falou que" (pt-BR; pt-PT and pt-AF "disse que")
+    Marker(
+        "usage",
+        r"\b(?:falou|falei|falaram|falamos|falava|falavam|fala) que\b",
+        (0.8, 0.0, 0.2),
+        not_after=frozenset("a uma sua essa esta na da minha cada".split()),
+    ),
+    Marker("discourse", r"\bo que que\b", (1.0, 0.0, 0.1)),
+    Marker("discourse", r"(?:^|[.!?]\s*)gente[,!]|, gente[.!?,]", (0.9, 0.0, 0.1)),
     # --- spelling (accents live in the spelling, so these are matched unfolded) ----------------
     Marker(
         "spelling", r"\w*[êô][mn][aeiouáéíóú]\w*", (1.5, 0.0, 0.0), accented=True, per_token=True
