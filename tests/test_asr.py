@@ -88,3 +88,43 @@ def test_chunk_closed_early_by_whisper_is_decoded_to_its_end() -> None:
     tr = transcribe_file(clip, TranscribeOptions(), model="base")
     tail = tr.text.lower()
     assert "primeiro" in tail and "notas" in tail and "dólares" in tail, tr.text
+
+
+def test_text_outside_the_vad_speech_is_dropped(engine: WhisperEngine, espeak: None) -> None:
+    """A chunk carries where its speech is; whatever Whisper writes over the rest goes."""
+    a, b = synth.synthesize(A, "en-us"), synth.synthesize(B, "en-us")
+    gap = np.zeros(16000, np.float32)
+    audio = np.concatenate([a, gap, b])
+    whole, gated = engine.transcribe_batch(
+        [
+            ChunkJob(audio, language="en"),
+            ChunkJob(audio, language="en", speech=[(0.0, a.size / 16000)]),
+        ]
+    )
+    text = " ".join(s["text"] for s in whole.segments).lower()
+    assert "committee" in text and "reporters" in text, text
+    kept = " ".join(s["text"] for s in gated.segments).lower()
+    assert "committee" in kept and "reporters" not in kept, kept
+    assert gated.dropped_segments >= 1
+
+
+def test_rest_of_a_chunk_is_decoded_in_context_and_not_past_the_speech() -> None:
+    """Real case: Whisper closes fleurs-pt-005 at 15.4 s, mid-sentence ("…a consciência da
+    iluminação | foi criada"); speech ends at 16.5 s of 19.3 s. Decoded without the text
+    before it the rest came out "Um senhor criado", and the sampling fallback then made up
+    "O que é isso?" over the trailing silence."""
+    from tests.conftest import have_base_model
+    from tests.synth import SHARED_AUDIO
+
+    clip = SHARED_AUDIO / "fleurs-ptbr" / "fleurs-pt-005.ogg"
+    if not clip.exists():
+        pytest.skip("../shared/audio is absent")
+    if not have_base_model():
+        pytest.skip("multilingual base model packages not installed")
+    from transcrevai.local import transcribe_file
+
+    tr = transcribe_file(clip, TranscribeOptions(), model="base")
+    text = tr.text.lower()
+    assert text.rstrip(".").endswith("foi criada"), tr.text
+    assert "senhor" not in text and "isso" not in text, tr.text
+    assert tr.segments[-1].end <= 17.0

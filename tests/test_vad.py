@@ -1,5 +1,5 @@
-"""Speech detection on espeak-ng speech with known silences, and packing into ≤30 s chunks
-whose time map back to the recording is exact."""
+"""Speech detection on espeak-ng speech with known silences, and cutting it into ≤30 s
+contiguous chunks whose time map back to the recording is exact."""
 
 from __future__ import annotations
 
@@ -96,16 +96,16 @@ def test_no_regions_in_empty_or_silent_audio() -> None:
 
 
 @needs_espeak
-def test_chunks_from_vad_hold_exactly_the_speech(
+def test_a_short_recording_is_one_chunk_of_all_its_audio(
     spaced_speech: tuple[np.ndarray, list[tuple[float, float]]],
 ) -> None:
+    """~10 s with pauses: decoded whole, as Whisper hears it alone; the speech map is kept."""
     audio, _ = spaced_speech
     regions = speech_regions(audio)
-    chunks = chunk_speech(audio, regions)
-    assert len(chunks) == 1  # ~10 s of speech fits one window
-    assert chunks[0].pieces == regions
-    expected = np.concatenate([audio[s:e] for s, e in regions])
-    np.testing.assert_array_equal(chunks[0].audio, expected)
+    (chunk,) = chunk_speech(audio, regions)
+    assert chunk.pieces == [(0, audio.size)]
+    np.testing.assert_array_equal(chunk.audio, audio)
+    assert chunk.speech == [(s / SR, e / SR) for s, e in regions]
 
 
 def _ramp(seconds: float) -> np.ndarray:
@@ -113,18 +113,39 @@ def _ramp(seconds: float) -> np.ndarray:
     return (np.arange(int(seconds * SR)) % 65521).astype(np.float32)
 
 
-def test_packing_respects_the_30_s_window() -> None:
+def test_chunks_are_contiguous_spans_within_the_window() -> None:
     audio = _ramp(200.0)
-    # 12 regions of 7 s each, 3 s apart: 4 fit in 30 s (28 s), a 5th would not
+    # 12 regions of 7 s each, 3 s apart: three (27 s) fit a 30 s span, a fourth would not
     regions = [(int((i * 10) * SR), int((i * 10 + 7) * SR)) for i in range(12)]
     chunks = chunk_speech(audio, regions)
-    assert [len(c.pieces) for c in chunks] == [4, 4, 4]
-    assert [p for c in chunks for p in c.pieces] == regions  # each once, in order
-    for c in chunks:
+    assert len(chunks) == 4
+    # the 3 s gaps between spans are shared at their midpoints; the first starts at 0 and
+    # the last takes what the window leaves of the 83 s of silence after it
+    assert [c.pieces for c in chunks] == [
+        [(0, int(28.5 * SR))],
+        [(int(28.5 * SR), int(58.5 * SR))],
+        [(int(58.5 * SR), int(88.5 * SR))],
+        [(int(88.5 * SR), int(118.5 * SR))],
+    ]
+    for c, first in zip(chunks, range(0, 12, 3)):
         assert c.duration <= CHUNK_SECONDS
         assert c.audio.dtype == np.float32
-        np.testing.assert_array_equal(c.audio, np.concatenate([audio[s:e] for s, e in c.pieces]))
-    assert (chunks[1].start, chunks[1].end) == (40.0, 77.0)
+        (s, e) = c.pieces[0]
+        np.testing.assert_array_equal(c.audio, audio[s:e])
+        # every region once, in chunk-local seconds
+        assert c.speech == [((rs - s) / SR, (re - s) / SR) for rs, re in regions[first : first + 3]]
+
+
+def test_long_silence_between_spans_is_skipped_and_edges_capped() -> None:
+    audio = _ramp(120.0)
+    regions = [(10 * SR, 15 * SR), (100 * SR, 104 * SR)]
+    a, b = chunk_speech(audio, regions, edge_pad_s=2.0)
+    assert a.pieces == [(8 * SR, 17 * SR)] and a.speech == [(2.0, 7.0)]
+    assert b.pieces == [(98 * SR, 106 * SR)] and b.speech == [(2.0, 6.0)]
+    a, b = chunk_speech(audio, regions)  # default: the window is filled, up to the gap middle
+    assert a.pieces == [(0, 30 * SR)]
+    assert b.pieces == [(87 * SR, 117 * SR)]  # the room shared: 13 s a side
+    assert a.duration == b.duration == CHUNK_SECONDS
 
 
 def test_long_region_is_split_hard() -> None:
@@ -132,13 +153,13 @@ def test_long_region_is_split_hard() -> None:
     regions = [(0, 2 * SR), (5 * SR, 75 * SR), (80 * SR, 81 * SR)]  # the middle one is 70 s
     chunks = chunk_speech(audio, regions)
     assert [c.pieces for c in chunks] == [
-        [(0, 2 * SR)],
+        [(0, int(3.5 * SR))],  # up to the middle of the 3 s gap
         [(5 * SR, 35 * SR)],
         [(35 * SR, 65 * SR)],
-        [(65 * SR, 75 * SR), (80 * SR, 81 * SR)],
+        [(65 * SR, 90 * SR)],  # 65–75 s and 80–81 s in one span, then to the file's end
     ]
+    assert chunks[3].speech == [(0.0, 10.0), (15.0, 16.0)]
     assert all(c.duration <= CHUNK_SECONDS for c in chunks)
-    assert sum(c.audio.size for c in chunks) == sum(e - s for s, e in regions)
 
 
 def test_to_original_maps_chunk_time_back_exactly() -> None:

@@ -29,6 +29,8 @@ SAMPLE_RATE = 16000
 # Audio left after the last decoded word that is worth a second pass (see _continue_truncated).
 MIN_TAIL_S = 1.0
 MAX_CONTINUATIONS = 3
+# Whisper's segment times are this loose: a segment this close to VAD speech still counts
+SPEECH_SLACK_S = 0.2
 
 
 @dataclass
@@ -43,6 +45,10 @@ class ChunkJob:
     initial_prompt: str | None = None
     hotwords: str | None = None
     temperature: float = 0.0
+    # chunk-local (start, end) seconds of VAD speech; None = treat all of the audio as speech
+    speech: list[tuple[float, float]] | None = None
+    # the rest of a chunk after Whisper closed it early (see WhisperEngine._continue_truncated)
+    tail: bool = False
 
     def key(self) -> tuple[Any, ...]:
         return (
@@ -117,6 +123,8 @@ class WhisperEngine:
     def transcribe_batch(self, jobs: list[ChunkJob]) -> list[ChunkResult]:
         results = self._transcribe_once(jobs)
         self._continue_truncated(jobs, results)
+        for job, res in zip(jobs, results):
+            _drop_outside_speech(job, res)
         return results
 
     # -- internals -------------------------------------------------------------------------
@@ -137,7 +145,12 @@ class WhisperEngine:
         Whisper may close a window early with a timestamp pair (e.g. ``<9.24><9.24>`` in a
         14 s chunk): sequential decoding then seeks to 9.24 s and goes on, but one batched
         pass has no seek, so the rest of the chunk was silently lost. The remainders are
-        decoded as new chunks (batched together) and appended, shifted to chunk time.
+        decoded as new chunks (batched together) and appended, shifted to chunk time. Only
+        speech counts: a tail of silence (the pause kept at a chunk's edge) is never re-decoded,
+        as Whisper would make up words there. Like sequential decoding's
+        ``condition_on_previous_text``, the remainder is decoded with the text before it as
+        its prompt: without it Whisper guesses the first words of a sentence cut mid-way
+        ("foi criada" came out "Um senhor criado" on fleurs-pt-005).
         """
         if depth >= MAX_CONTINUATIONS:
             return
@@ -145,11 +158,20 @@ class WhisperEngine:
         for i, (job, res) in enumerate(zip(jobs, results)):
             if res.segments and not res.fallback:  # the fallback's own transcribe seeks
                 end = _decoded_end(res)
-                if job.audio.size / SAMPLE_RATE - end > MIN_TAIL_S:
+                if _speech_end(job) - end > MIN_TAIL_S:
                     tails.append((i, end))
         if not tails:
             return
-        rest = [replace(jobs[i], audio=jobs[i].audio[int(end * SAMPLE_RATE) :]) for i, end in tails]
+        rest = [
+            replace(
+                jobs[i],
+                audio=jobs[i].audio[int(end * SAMPLE_RATE) :],
+                speech=_shift_speech(jobs[i].speech, end),
+                initial_prompt=_context(jobs[i].initial_prompt, results[i]),
+                tail=True,
+            )
+            for i, end in tails
+        ]
         more = self._transcribe_once(rest)
         self._continue_truncated(rest, more, depth + 1)
         for (i, end), extra in zip(tails, more):
@@ -226,7 +248,9 @@ class WhisperEngine:
         if no_speech > g.no_speech_threshold and avg_logprob < g.log_prob_threshold:
             return ChunkResult([], language, dropped_segments=len(segs))
         bad = get_compression_ratio(text) > g.compression_ratio_threshold
-        bad = bad or avg_logprob < g.log_prob_threshold
+        # a tail is a few words that VAD says are speech: its log-probability is naturally low
+        # (no audio before it), so only a repetition loop sends it to the fallback
+        bad = bad or (avg_logprob < g.log_prob_threshold and not job.tail)
         if bad and job.temperature == 0.0:
             return self._fallback(job, language)
         return ChunkResult([_clean(s, job.temperature) for s in segs], language)
@@ -302,6 +326,45 @@ def _clean(seg: dict[str, Any], temperature: float) -> dict[str, Any]:
             for w in seg.get("words") or []
         ],
     }
+
+
+def _drop_outside_speech(job: ChunkJob, result: ChunkResult) -> None:
+    """Text that lies wholly in what VAD heard as silence is Whisper talking over a pause."""
+    if job.speech is None:
+        return
+    regions = job.speech
+    kept = [
+        seg
+        for seg in result.segments
+        if any(
+            seg["start"] < e + SPEECH_SLACK_S and seg["end"] > s - SPEECH_SLACK_S
+            for s, e in regions
+        )
+    ]
+    result.dropped_segments += len(result.segments) - len(kept)
+    result.segments = kept
+
+
+def _shift_speech(
+    speech: list[tuple[float, float]] | None, offset: float
+) -> list[tuple[float, float]] | None:
+    """Speech regions of the audio that starts ``offset`` seconds into the chunk."""
+    if speech is None:
+        return None
+    return [(max(0.0, s - offset), e - offset) for s, e in speech if e > offset]
+
+
+def _context(prompt: str | None, result: ChunkResult) -> str:
+    """The user's prompt, then the text decoded so far (Whisper keeps the last 223 tokens)."""
+    decoded = "".join(s["text"] for s in result.segments).strip()
+    return f"{prompt.strip()} {decoded}".strip() if prompt else decoded
+
+
+def _speech_end(job: ChunkJob) -> float:
+    duration = job.audio.size / SAMPLE_RATE
+    if job.speech is None:
+        return duration
+    return min(job.speech[-1][1], duration) if job.speech else 0.0
 
 
 def _decoded_end(result: ChunkResult) -> float:

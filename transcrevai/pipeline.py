@@ -162,6 +162,7 @@ async def _transcribe_chunks(
             initial_prompt=options.initial_prompt,
             hotwords=options.hotwords,
             temperature=options.temperature,
+            speech=chunk.speech or None,
         )
         async with gate:
             (res,) = await asr.transcribe_chunks([job])
