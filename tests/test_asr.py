@@ -128,3 +128,17 @@ def test_rest_of_a_chunk_is_decoded_in_context_and_not_past_the_speech() -> None
     assert text.rstrip(".").endswith("foi criada"), tr.text
     assert "senhor" not in text and "isso" not in text, tr.text
     assert tr.segments[-1].end <= 17.0
+
+
+def test_prompt_is_encoded_as_previous_text_like_sequential_whisper(engine: WhisperEngine) -> None:
+    """faster-whisper's sequential path (and openai-whisper) encode the prompt after a space;
+    its batched path encodes it bare, which gives other tokens: we match the sequential one."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    tok = Tokenizer(engine.model.hf_tokenizer, False, task="transcribe", language="en")
+    job = ChunkJob(np.zeros(16000, np.float32), language="en", initial_prompt="  Kowalczyk budget ")
+    sent = engine._options(job, tok).initial_prompt
+    assert isinstance(sent, str)
+    assert tok.encode(sent) == tok.encode(" Kowalczyk budget")
+    assert tok.encode(sent) != tok.encode("Kowalczyk budget")
+    assert engine._options(ChunkJob(job.audio, language="en"), tok).initial_prompt is None

@@ -192,7 +192,9 @@ class WhisperEngine:
             condition_on_previous_text=False,
             prompt_reset_on_temperature=0.5,
             temperatures=[job.temperature],
-            initial_prompt=job.initial_prompt,
+            # sequential faster-whisper and openai-whisper encode the prompt after a space, as
+            # previous text is; the batched path encodes it bare (other tokens, other output)
+            initial_prompt=" " + job.initial_prompt.strip() if job.initial_prompt else None,
             prefix=None,
             suppress_blank=True,
             suppress_tokens=[-1],

@@ -22,7 +22,7 @@ EDGE_PAD_S = CHUNK_SECONDS
 
 @dataclass
 class SpeechChunk:
-    """Concatenated speech pieces (sample ranges of the original audio) fed to Whisper as one."""
+    """Audio fed to Whisper as one window: one or more sample ranges of the recording, joined."""
 
     audio: np.ndarray
     pieces: list[tuple[int, int]] = field(default_factory=list)
