@@ -74,6 +74,21 @@ class Served:
         self.stop()
         raise RuntimeError(f"server not ready; see {self.log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and every process it started (runners): on a
+        shared machine it moves far less than wall time."""
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     def stop(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
