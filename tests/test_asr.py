@@ -16,7 +16,7 @@ from transcrevai.local import LocalAsr, whisper_manager
 from transcrevai.models import tiny_en_from_package
 from transcrevai.pipeline import run_pipeline
 from transcrevai.settings import Settings
-from transcrevai.types import TranscribeOptions
+from transcrevai.types import TranscribeOptions, Transcript
 
 A = "The committee met on Monday to discuss the budget for the next year."
 B = "Reporters waited outside the building until late in the evening."
@@ -72,20 +72,24 @@ def test_noise_and_silence_do_not_hallucinate(tmp_path: Path) -> None:
         assert tr.text == "" and tr.segments == [], (name, tr.text)
 
 
-def test_chunk_closed_early_by_whisper_is_decoded_to_its_end() -> None:
-    """Real case: Whisper ends this 14 s chunk at 9.24 s with a timestamp pair; the rest of
-    the speech must still be transcribed (sequential decoding would seek on)."""
+def _transcribe_fleurs(name: str) -> Transcript:
+    """A real FLEURS pt-BR clip through the default pipeline on the base model."""
     from tests.conftest import have_base_model
     from tests.synth import SHARED_AUDIO
+    from transcrevai.local import transcribe_file
 
-    clip = SHARED_AUDIO / "fleurs-ptbr" / "fleurs-pt-008.ogg"
+    clip = SHARED_AUDIO / "fleurs-ptbr" / name
     if not clip.exists():
         pytest.skip("../shared/audio is absent")
     if not have_base_model():
         pytest.skip("multilingual base model packages not installed")
-    from transcrevai.local import transcribe_file
+    return transcribe_file(clip, TranscribeOptions(), model="base")
 
-    tr = transcribe_file(clip, TranscribeOptions(), model="base")
+
+def test_chunk_closed_early_by_whisper_is_decoded_to_its_end() -> None:
+    """Real case: Whisper ends this 14 s chunk at 9.24 s with a timestamp pair; the rest of
+    the speech must still be transcribed (sequential decoding would seek on)."""
+    tr = _transcribe_fleurs("fleurs-pt-008.ogg")
     tail = tr.text.lower()
     assert "primeiro" in tail and "notas" in tail and "dólares" in tail, tr.text
 
@@ -113,17 +117,7 @@ def test_rest_of_a_chunk_is_decoded_in_context_and_not_past_the_speech() -> None
     iluminação | foi criada"); speech ends at 16.5 s of 19.3 s. Decoded without the text
     before it the rest came out "Um senhor criado", and the sampling fallback then made up
     "O que é isso?" over the trailing silence."""
-    from tests.conftest import have_base_model
-    from tests.synth import SHARED_AUDIO
-
-    clip = SHARED_AUDIO / "fleurs-ptbr" / "fleurs-pt-005.ogg"
-    if not clip.exists():
-        pytest.skip("../shared/audio is absent")
-    if not have_base_model():
-        pytest.skip("multilingual base model packages not installed")
-    from transcrevai.local import transcribe_file
-
-    tr = transcribe_file(clip, TranscribeOptions(), model="base")
+    tr = _transcribe_fleurs("fleurs-pt-005.ogg")
     text = tr.text.lower()
     assert text.rstrip(".").endswith("foi criada"), tr.text
     assert "senhor" not in text and "isso" not in text, tr.text

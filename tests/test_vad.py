@@ -103,9 +103,14 @@ def test_a_short_recording_is_one_chunk_of_all_its_audio(
     audio, _ = spaced_speech
     regions = speech_regions(audio)
     (chunk,) = chunk_speech(audio, regions)
-    assert chunk.pieces == [(0, audio.size)]
+    assert _span(chunk) == (0, audio.size)
     np.testing.assert_array_equal(chunk.audio, audio)
     assert chunk.speech == [(s / SR, e / SR) for s, e in regions]
+
+
+def _span(chunk: SpeechChunk) -> tuple[int, int]:
+    """The recording's sample range a chunk covers."""
+    return chunk.offset, chunk.offset + chunk.audio.size
 
 
 def _ramp(seconds: float) -> np.ndarray:
@@ -121,16 +126,16 @@ def test_chunks_are_contiguous_spans_within_the_window() -> None:
     assert len(chunks) == 4
     # the 3 s gaps between spans are shared at their midpoints; the first starts at 0 and
     # the last takes what the window leaves of the 83 s of silence after it
-    assert [c.pieces for c in chunks] == [
-        [(0, int(28.5 * SR))],
-        [(int(28.5 * SR), int(58.5 * SR))],
-        [(int(58.5 * SR), int(88.5 * SR))],
-        [(int(88.5 * SR), int(118.5 * SR))],
+    assert [_span(c) for c in chunks] == [
+        (0, int(28.5 * SR)),
+        (int(28.5 * SR), int(58.5 * SR)),
+        (int(58.5 * SR), int(88.5 * SR)),
+        (int(88.5 * SR), int(118.5 * SR)),
     ]
     for c, first in zip(chunks, range(0, 12, 3)):
         assert c.duration <= CHUNK_SECONDS
         assert c.audio.dtype == np.float32
-        (s, e) = c.pieces[0]
+        s, e = _span(c)
         np.testing.assert_array_equal(c.audio, audio[s:e])
         # every region once, in chunk-local seconds
         assert c.speech == [((rs - s) / SR, (re - s) / SR) for rs, re in regions[first : first + 3]]
@@ -140,11 +145,11 @@ def test_long_silence_between_spans_is_skipped_and_edges_capped() -> None:
     audio = _ramp(120.0)
     regions = [(10 * SR, 15 * SR), (100 * SR, 104 * SR)]
     a, b = chunk_speech(audio, regions, edge_pad_s=2.0)
-    assert a.pieces == [(8 * SR, 17 * SR)] and a.speech == [(2.0, 7.0)]
-    assert b.pieces == [(98 * SR, 106 * SR)] and b.speech == [(2.0, 6.0)]
+    assert _span(a) == (8 * SR, 17 * SR) and a.speech == [(2.0, 7.0)]
+    assert _span(b) == (98 * SR, 106 * SR) and b.speech == [(2.0, 6.0)]
     a, b = chunk_speech(audio, regions)  # default: the window is filled, up to the gap middle
-    assert a.pieces == [(0, 30 * SR)]
-    assert b.pieces == [(87 * SR, 117 * SR)]  # the room shared: 13 s a side
+    assert _span(a) == (0, 30 * SR)
+    assert _span(b) == (87 * SR, 117 * SR)  # the room shared: 13 s a side
     assert a.duration == b.duration == CHUNK_SECONDS
 
 
@@ -152,33 +157,25 @@ def test_long_region_is_split_hard() -> None:
     audio = _ramp(90.0)
     regions = [(0, 2 * SR), (5 * SR, 75 * SR), (80 * SR, 81 * SR)]  # the middle one is 70 s
     chunks = chunk_speech(audio, regions)
-    assert [c.pieces for c in chunks] == [
-        [(0, int(3.5 * SR))],  # up to the middle of the 3 s gap
-        [(5 * SR, 35 * SR)],
-        [(35 * SR, 65 * SR)],
-        [(65 * SR, 90 * SR)],  # 65–75 s and 80–81 s in one span, then to the file's end
+    assert [_span(c) for c in chunks] == [
+        (0, int(3.5 * SR)),  # up to the middle of the 3 s gap
+        (5 * SR, 35 * SR),
+        (35 * SR, 65 * SR),
+        (65 * SR, 90 * SR),  # 65–75 s and 80–81 s in one span, then to the file's end
     ]
     assert chunks[3].speech == [(0.0, 10.0), (15.0, 16.0)]
     assert all(c.duration <= CHUNK_SECONDS for c in chunks)
 
 
 def test_to_original_maps_chunk_time_back_exactly() -> None:
-    # pieces at 1.0–2.0 s, 3.0–3.5 s and 5.0–7.0 s of the recording: 3.5 s of chunk audio
-    pieces = [(16000, 32000), (48000, 56000), (80000, 112000)]
-    chunk = SpeechChunk(np.zeros(56000, np.float32), pieces)
-    assert (chunk.start, chunk.end, chunk.duration) == (1.0, 7.0, 3.5)
-    cases = {0.0: 1.0, 0.5: 1.5, 0.999: 1.999, 1.0: 3.0, 1.25: 3.25, 1.5: 5.0, 2.75: 6.25}
+    # a 3.5 s chunk that starts 1.25 s into the recording
+    chunk = SpeechChunk(np.zeros(56000, np.float32), offset=20000)
+    assert (chunk.start, chunk.end, chunk.duration) == (1.25, 4.75, 3.5)
+    cases = {0.0: 1.25, 0.5: 1.75, 0.999: 2.249, 1.0: 2.25, 2.75: 4.0, 3.5: 4.75}
     for local, original in cases.items():
         assert chunk.to_original(local) == original, local
-    assert chunk.to_original(3.5) == 7.0  # the very end
-    assert chunk.to_original(9.0) == 7.0  # past the end clamps to the last piece's end
-    assert [chunk.piece_index(t) for t in (0.0, 0.999, 1.0, 1.49, 1.5, 3.49, 4.0)] == [
-        0, 0, 1, 1, 2, 2, 2,
-    ]  # fmt: skip
-    # a word's end is mapped with the piece its start was in: it stays in that piece
-    assert chunk.to_original(1.0, piece=0) == 2.0
-    assert chunk.to_original(1.2, piece=0) == 2.0
-    assert chunk.to_original(1.2, piece=1) == 3.2
+    assert chunk.to_original(9.0) == 4.75  # past the end clamps to the chunk's end
+    assert chunk.to_original(-0.2) == 1.25  # and before the start to its start
 
 
 @needs_espeak

@@ -180,12 +180,11 @@ def _segments_from_chunks(chunks: list[SpeechChunk], results: list[ChunkResult])
         for raw in res.segments:
             words = []
             for w in raw.get("words") or []:
-                piece = chunk.piece_index((w["start"] + w["end"]) / 2)
                 words.append(
                     Word(
                         word=w["word"].strip(),
-                        start=chunk.to_original(w["start"], piece),
-                        end=chunk.to_original(w["end"], piece),
+                        start=chunk.to_original(w["start"]),
+                        end=chunk.to_original(w["end"]),
                         probability=round(float(w["probability"]), 4),
                     )
                 )

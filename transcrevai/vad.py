@@ -22,10 +22,10 @@ EDGE_PAD_S = CHUNK_SECONDS
 
 @dataclass
 class SpeechChunk:
-    """Audio fed to Whisper as one window: one or more sample ranges of the recording, joined."""
+    """One Whisper window: the recording from sample ``offset`` on, and where its speech is."""
 
     audio: np.ndarray
-    pieces: list[tuple[int, int]] = field(default_factory=list)
+    offset: int = 0
     # chunk-local (start, end) seconds of the VAD speech inside it; empty = all of it
     speech: list[tuple[float, float]] = field(default_factory=list)
 
@@ -35,30 +35,15 @@ class SpeechChunk:
 
     @property
     def start(self) -> float:
-        return self.pieces[0][0] / SAMPLE_RATE if self.pieces else 0.0
+        return self.offset / SAMPLE_RATE
 
     @property
     def end(self) -> float:
-        return self.pieces[-1][1] / SAMPLE_RATE if self.pieces else 0.0
+        return (self.offset + self.audio.size) / SAMPLE_RATE
 
-    def piece_index(self, t: float) -> int:
-        """Which piece chunk-local time ``t`` falls in (last piece when past the end)."""
-        acc = 0.0
-        for i, (s, e) in enumerate(self.pieces):
-            acc += (e - s) / SAMPLE_RATE
-            if t < acc:
-                return i
-        return max(0, len(self.pieces) - 1)
-
-    def to_original(self, t: float, piece: int | None = None) -> float:
-        """Chunk-local seconds → seconds in the original recording."""
-        if not self.pieces:
-            return t
-        idx = self.piece_index(t) if piece is None else piece
-        before = sum((e - s) for s, e in self.pieces[:idx]) / SAMPLE_RATE
-        s, e = self.pieces[idx]
-        local = min(max(t - before, 0.0), (e - s) / SAMPLE_RATE)
-        return round(s / SAMPLE_RATE + local, 3)
+    def to_original(self, t: float) -> float:
+        """Chunk-local seconds → seconds in the recording (clamped to the chunk)."""
+        return round(self.start + min(max(t, 0.0), self.duration), 3)
 
 
 def vad_options(max_speech_s: float = CHUNK_SECONDS) -> VadOptions:
@@ -117,7 +102,7 @@ def chunk_speech(
         chunks.append(
             SpeechChunk(
                 audio[start:end].astype(np.float32),
-                [(start, end)],
+                start,
                 speech=[((s - start) / SAMPLE_RATE, (e - start) / SAMPLE_RATE) for s, e in span],
             )
         )
